@@ -1,0 +1,41 @@
+import { spanDuration } from './format';
+import { NodeExecution } from './node-execution';
+import { StatusBadge } from './status-badge';
+import type { NodeExecutionData, RunNode } from './types';
+
+/**
+ * A workflow node in this run: its status from the control plane and, when the data plane
+ * answered, each message it processed (usually one; more after a split).
+ */
+export function NodeCard({ node, executions, payloadNote, now }: { node: RunNode; executions: NodeExecutionData[] | null; payloadNote: string | null; now: number }) {
+  return (
+    <section className="card node" data-testid={`node-${node.id}`} aria-labelledby={`node-title-${node.id}`}>
+      <header className="card-header">
+        <h3 id={`node-title-${node.id}`} className="mono">
+          {node.id}
+        </h3>
+        <StatusBadge status={node.status} testId="node-status" />
+        <span className="muted small">
+          {node.attempts} {node.attempts === 1 ? 'attempt' : 'attempts'} · {spanDuration(node.startedAt, node.finishedAt, now)}
+        </span>
+        {node.errorClass && <span className="error-class small">{node.errorClass}</span>}
+      </header>
+      {executions === null ? (
+        <p className="muted small">{payloadNote ?? 'Loading payloads…'}</p>
+      ) : executions.length === 0 ? (
+        <p className="muted small">{node.status === 'pending' ? 'Not reached yet.' : 'No messages recorded on the data plane.'}</p>
+      ) : (
+        executions.map((execution, i) => (
+          <div key={execution.messageId}>
+            {executions.length > 1 && (
+              <p className="small muted">
+                Message {i + 1} of {executions.length}
+              </p>
+            )}
+            <NodeExecution execution={execution} />
+          </div>
+        ))
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,26 @@
+import Link from 'next/link';
+import { CancelRunButton } from './cancel-run-button';
+import { StatusBadge } from './status-badge';
+import { isTerminal, type Run } from './types';
+
+export function RunHeader({ run, workflowName, onCancelled }: { run: Run; workflowName: string | undefined; onCancelled: (run: Run) => void }) {
+  return (
+    <div className="page-header">
+      <div>
+        <p className="breadcrumbs">
+          <Link href="/runs">Runs</Link> / <span className="mono">{run.id}</span>
+        </p>
+        <h1>
+          <Link href={`/workflows/${run.workflowId}`}>{workflowName ?? run.workflowId}</Link> <span className="muted version">v{run.workflowVersion}</span>
+        </h1>
+      </div>
+      <div className="page-actions">
+        <span aria-live="polite" aria-atomic="true">
+          <span className="sr-only">Status: </span>
+          <StatusBadge status={run.status} testId="run-status" />
+        </span>
+        {!isTerminal(run.status) && <CancelRunButton run={run} onCancelled={onCancelled} />}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,118 @@
+'use client';
+
+import { useRef, useState } from 'react';
+import { Alert } from './alert';
+import { api, ApiError, errorMessage } from './api';
+import { DataPlaneNotice } from './data-plane-notice';
+import { NodeCard } from './node-card';
+import { fetchRunData, type RunDataProblem } from './run-data';
+import { RunHeader } from './run-header';
+import { RunPayloads } from './run-payloads';
+import { RunSummary } from './run-summary';
+import { isTerminal, type Run, type RunData, type Workflow } from './types';
+import { usePolling } from './use-polling';
+
+const POLL_MS = 1500;
+/** After the run is terminal, how many more times to read payloads the data plane has not finalised yet. */
+const SETTLE_TRIES = 5;
+
+/**
+ * A run, live until it is terminal: metadata from the control plane, payloads fetched by
+ * the browser from the run's data plane with the signed link each poll returns.
+ */
+export function RunView({ runId }: { runId: string }) {
+  const [run, setRun] = useState<Run | null>(null);
+  const [runError, setRunError] = useState<string | null>(null);
+  const [data, setData] = useState<RunData | null>(null);
+  const [dataProblem, setDataProblem] = useState<RunDataProblem | null>(null);
+  const [workflowName, setWorkflowName] = useState<string>();
+  const [now, setNow] = useState(() => Date.now());
+  const [live, setLive] = useState(true);
+  const settleTries = useRef(0);
+  const nameRequested = useRef(false);
+
+  usePolling(
+    async (signal) => {
+      let next: Run;
+      try {
+        next = await api<Run>(`/api/v1/runs/${encodeURIComponent(runId)}`, { signal });
+      } catch (err) {
+        if (signal.aborted) return false;
+        setRunError(errorMessage(err));
+        // A run that does not exist (or is another tenant's) will not appear: stop asking.
+        if (err instanceof ApiError && err.status === 404) return false;
+        return true;
+      }
+      setRun(next);
+      setRunError(null);
+      setNow(Date.now());
+      if (!nameRequested.current) {
+        nameRequested.current = true;
+        void api<Workflow>(`/api/v1/workflows/${encodeURIComponent(next.workflowId)}`)
+          .then((w) => setWorkflowName(w.name))
+          .catch(() => setWorkflowName(next.workflowId));
+      }
+
+      let settled = false;
+      if (next.links.data) {
+        const result = await fetchRunData(next.links.data, signal);
+        if (signal.aborted) return false;
+        if ('data' in result) {
+          setData(result.data);
+          setDataProblem(null);
+          settled = isTerminal(result.data.status);
+        } else {
+          setDataProblem(result.problem);
+        }
+      } else {
+        setDataProblem({ kind: 'no-link' });
+        settled = true;
+      }
+
+      if (!isTerminal(next.status)) return true;
+      // Terminal: one more read of the payloads, retried briefly if the data plane lags.
+      if (settled || ++settleTries.current >= SETTLE_TRIES) {
+        setLive(false);
+        return false;
+      }
+      return true;
+    },
+    POLL_MS,
+    { key: runId },
+  );
+
+  if (!run) {
+    return runError ? <Alert>{runError}</Alert> : <p className="muted">Loading run…</p>;
+  }
+
+  const executionsOf = (nodeId: string) => (data ? data.nodes.filter((n) => n.nodeId === nodeId) : null);
+  const payloadNote = dataProblem ? 'Payloads unavailable (see above).' : null;
+
+  return (
+    <div className="stack" data-testid="run-view" data-live={live ? 'true' : 'false'}>
+      <RunHeader run={run} workflowName={workflowName} onCancelled={(r) => setRun((prev) => ({ ...r, links: prev?.links ?? r.links }))} />
+      {runError && <Alert kind="warning">Could not refresh this run: {runError}</Alert>}
+      <RunSummary run={run} now={now} />
+      {run.error && !data?.error && (
+        <Alert testId="run-error-class">
+          The run failed with <span className="mono">{run.error.class}</span>
+          {run.error.nodeId && (
+            <>
+              {' '}
+              in node <span className="mono">{run.error.nodeId}</span>
+            </>
+          )}
+          .
+        </Alert>
+      )}
+      {dataProblem && <DataPlaneNotice problem={dataProblem} run={run} />}
+      {data ? <RunPayloads run={run} data={data} /> : !dataProblem && <p className="muted">Loading payloads from the data plane…</p>}
+      <section aria-labelledby="nodes-title" className="stack">
+        <h2 id="nodes-title">Nodes</h2>
+        {run.nodes.map((node) => (
+          <NodeCard key={node.id} node={node} executions={executionsOf(node.id)} payloadNote={payloadNote} now={now} />
+        ))}
+      </section>
+    </div>
+  );
+}

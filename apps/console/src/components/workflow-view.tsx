@@ -1,0 +1,50 @@
+'use client';
+
+import Link from 'next/link';
+import { useEffect, useState } from 'react';
+import { Alert } from './alert';
+import { api, errorMessage } from './api';
+import { formatDateTime } from './format';
+import { JsonBlock } from './json-block';
+import { StartRunForm } from './start-run-form';
+import type { Workflow } from './types';
+
+/** A workflow's latest document, and a form to run it. */
+export function WorkflowView({ workflowId }: { workflowId: string }) {
+  const [workflow, setWorkflow] = useState<Workflow | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    api<Workflow>(`/api/v1/workflows/${encodeURIComponent(workflowId)}`, { signal: controller.signal })
+      .then(setWorkflow)
+      .catch((err) => !controller.signal.aborted && setError(errorMessage(err)));
+    return () => controller.abort();
+  }, [workflowId]);
+
+  if (error) return <Alert>{error}</Alert>;
+  if (!workflow) return <p className="muted">Loading workflow…</p>;
+  return (
+    <div className="stack">
+      <div className="page-header">
+        <div>
+          <p className="breadcrumbs">
+            <Link href="/workflows">Workflows</Link> / <span className="mono">{workflow.id}</span>
+          </p>
+          <h1>
+            {workflow.name} <span className="muted version">v{workflow.version}</span>
+          </h1>
+          <p className="muted small">Updated {formatDateTime(workflow.updatedAt)}</p>
+        </div>
+      </div>
+      <section className="card" aria-labelledby="start-title">
+        <h2 id="start-title">Start a run</h2>
+        <StartRunForm workflowId={workflow.id} />
+      </section>
+      <section className="card" aria-labelledby="document-title">
+        <h2 id="document-title">Document</h2>
+        <JsonBlock value={workflow.document} testId="workflow-document" label="Workflow document" />
+      </section>
+    </div>
+  );
+}

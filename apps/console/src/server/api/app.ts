@@ -1,0 +1,79 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { workflowJsonSchema } from '@orvanta/spec';
+import { bodyLimit } from 'hono/body-limit';
+import { authenticate } from '../auth/authenticate.ts';
+import { AppError } from '../errors.ts';
+import { newId } from '@orvanta/protocol';
+import type { ApiEnv, ServerDeps } from './context.ts';
+import { handleError, problemResponse, validationError, zodIssues } from './problem.ts';
+import { registerRunRoutes } from './routes/runs.ts';
+import { registerWorkflowRoutes } from './routes/workflows.ts';
+
+export const API_BASE_PATH = '/api/v1';
+/** Routes anyone may read. Everything else requires a caller: new routes are closed by default. */
+const PUBLIC_PATHS = new Set([`${API_BASE_PATH}/openapi.json`, `${API_BASE_PATH}/schema/workflow.json`]);
+
+export function createApiApp(deps: ServerDeps) {
+  const app = new OpenAPIHono<ApiEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) return problemResponse(c, validationError(zodIssues(result.error, result.target === 'json' ? undefined : result.target)));
+    },
+  }).basePath(API_BASE_PATH);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A tenant API key (`orv_…`), sent as `Authorization: Bearer <key>`.',
+  });
+
+  app.onError(handleError);
+  app.notFound((c) => problemResponse(c, new AppError('not_found', 'Not found', `There is no ${c.req.method} ${new URL(c.req.url).pathname} route. See ${API_BASE_PATH}/openapi.json.`)));
+
+  app.use('*', async (c, next) => {
+    const requestId = c.req.header('x-request-id')?.slice(0, 100) || newId('req');
+    c.set('requestId', requestId);
+    c.header('x-request-id', requestId);
+    await next();
+  });
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: deps.config.MAX_PAYLOAD_BYTES + 64 * 1024,
+      onError: (c) => problemResponse(c, new AppError('payload_too_large', 'Request too large', `The request body is larger than the ${deps.config.MAX_PAYLOAD_BYTES}-byte limit.`)),
+    }),
+  );
+  app.use('*', async (c, next) => {
+    if (PUBLIC_PATHS.has(new URL(c.req.url).pathname)) return next();
+    const actor = await authenticate(deps.db, c.req.raw, deps.config.AUTH_SECRET);
+    if (actor.type === 'user' && !['GET', 'HEAD', 'OPTIONS'].includes(c.req.method)) {
+      // Cookie-authenticated writes must come from the console itself (CSRF).
+      const origin = c.req.header('origin');
+      if (origin && origin !== new URL(deps.config.PUBLIC_URL).origin) {
+        throw new AppError('forbidden', 'Cross-site request refused', 'Requests signed in with a console session must come from the console.');
+      }
+    }
+    c.set('call', {
+      actor,
+      meta: {
+        requestId: c.get('requestId'),
+        ip: c.req.header('x-forwarded-for')?.split(',')[0]?.trim() ?? c.req.header('x-real-ip'),
+        userAgent: c.req.header('user-agent')?.slice(0, 500),
+      },
+    });
+    await next();
+  });
+
+  registerWorkflowRoutes(app, deps);
+  registerRunRoutes(app, deps);
+
+  app.get('/schema/workflow.json', (c) => c.json(workflowJsonSchema()));
+  app.get('/openapi.json', (c) => c.json(openApiDocument(app)));
+  return app;
+}
+
+export function openApiDocument(app: OpenAPIHono<ApiEnv>) {
+  return app.getOpenAPI31Document({
+    openapi: '3.1.0',
+    info: { title: 'Orvanta API', version: '1.0.0', description: 'Workflows, runs and tenant administration. Errors are RFC 9457 problem+json.' },
+  });
+}

@@ -1,0 +1,84 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { cancelRun, findRuns, getRun, runDataLink, startRun } from '../../runs/service.ts';
+import type { ApiEnv, ServerDeps } from '../context.ts';
+import { presentRun } from '../present.ts';
+import { idParam, problemSchema, runListQuery, runListSchema, runSchema, startRunBodySchema } from '../schemas.ts';
+
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: problemSchema } } });
+const problems = { 401: problem('Missing or invalid credentials'), 403: problem('Missing permission'), 404: problem('Not found') };
+
+export function registerRunRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDeps) {
+  const { db, signer, config } = deps;
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/workflows/{id}/runs',
+      summary: "Start a run of the workflow's latest version",
+      tags: ['Runs'],
+      security: [{ apiKey: [] }],
+      request: { params: idParam, body: { required: false, content: { 'application/json': { schema: startRunBodySchema } } } },
+      responses: {
+        202: { description: 'Queued; poll the run or watch it in the console', content: { 'application/json': { schema: runSchema } } },
+        ...problems,
+        413: problem('Input larger than the configured limit'),
+        422: problem('Invalid body, or no data plane to run on'),
+      },
+    }),
+    async (c) => {
+      const call = c.get('call');
+      const body = (c.req.header('content-type') ? c.req.valid('json') : {}) as { input?: unknown };
+      const run = await startRun(db, call, { workflowId: c.req.valid('param').id, input: body.input, trigger: 'api', maxPayloadBytes: config.MAX_PAYLOAD_BYTES });
+      return c.json(presentRun(run), 202, { location: `/api/v1/runs/${run.id}` });
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/runs',
+      summary: 'List runs, newest first',
+      tags: ['Runs'],
+      security: [{ apiKey: [] }],
+      request: { query: runListQuery },
+      responses: { 200: { description: 'A page of runs', content: { 'application/json': { schema: runListSchema } } }, ...problems, 422: problem('Invalid filter') },
+    }),
+    async (c) => {
+      const { items, nextCursor } = await findRuns(db, c.get('call'), c.req.valid('query'));
+      return c.json({ data: items.map((r) => presentRun(r)), nextCursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/runs/{id}',
+      summary: 'Get run metadata and a signed link to its data on the data plane',
+      tags: ['Runs'],
+      security: [{ apiKey: [] }],
+      request: { params: idParam },
+      responses: { 200: { description: 'The run', content: { 'application/json': { schema: runSchema } } }, ...problems },
+    }),
+    async (c) => {
+      const call = c.get('call');
+      const run = await getRun(db, call, c.req.valid('param').id);
+      return c.json(presentRun(run, await runDataLink(signer, call, run)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/runs/{id}/cancel',
+      summary: 'Cancel a run: no further nodes start',
+      tags: ['Runs'],
+      security: [{ apiKey: [] }],
+      request: { params: idParam },
+      responses: { 202: { description: 'Cancellation requested', content: { 'application/json': { schema: runSchema } } }, ...problems, 409: problem('The run has already finished') },
+    }),
+    async (c) => {
+      const run = await cancelRun(db, c.get('call'), c.req.valid('param').id);
+      return c.json(presentRun(run), 202);
+    },
+  );
+}

@@ -1,0 +1,67 @@
+import { decode } from 'next-auth/jwt';
+import type { Db } from '../db/client.ts';
+import { AppError } from '../errors.ts';
+import type { Actor } from './actor.ts';
+import { hashApiKey, isWellFormedApiKey } from './api-keys.ts';
+
+export const SESSION_COOKIES = ['__Secure-next-auth.session-token', 'next-auth.session-token'];
+
+const unauthenticated = (detail: string) =>
+  new AppError('unauthenticated', 'Authentication required', detail);
+
+function readCookie(header: string | null, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return decodeURIComponent(rest.join('='));
+  }
+  return undefined;
+}
+
+/**
+ * Works out who sent a request: an API key (`Authorization: Bearer orv_…`) or a console
+ * session cookie. Every failure is the same 401 so nothing about keys or users leaks.
+ */
+export async function authenticate(db: Db, request: Request, authSecret: string): Promise<Actor> {
+  const authorization = request.headers.get('authorization');
+  if (authorization !== null) {
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+    if (!match) throw unauthenticated('The Authorization header must be "Bearer <API key>".');
+    return authenticateApiKey(db, match[1]!);
+  }
+  const cookieHeader = request.headers.get('cookie');
+  for (const name of SESSION_COOKIES) {
+    const token = readCookie(cookieHeader, name);
+    if (token) return authenticateSession(db, token, authSecret);
+  }
+  throw unauthenticated('Send an API key as "Authorization: Bearer <key>", or sign in to the console.');
+}
+
+async function authenticateApiKey(db: Db, secret: string): Promise<Actor> {
+  const invalid = unauthenticated('The API key is invalid, expired or revoked.');
+  if (!isWellFormedApiKey(secret)) throw invalid;
+  const key = await db.apiKey.findUnique({ where: { hash: hashApiKey(secret) } });
+  const now = new Date();
+  if (!key || key.revokedAt || (key.expiresAt && key.expiresAt <= now)) throw invalid;
+  // Last-used is advisory: refresh it at most once a minute, off the request's path.
+  if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > 60_000) {
+    void db.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: now } }).catch(() => undefined);
+  }
+  return { type: 'api_key', id: key.id, tenantId: key.tenantId, scopes: key.scopes };
+}
+
+async function authenticateSession(db: Db, token: string, secret: string): Promise<Actor> {
+  const invalid = unauthenticated('Your session has expired. Sign in again.');
+  const claims = await decode({ token, secret }).catch(() => null);
+  const userId = typeof claims?.sub === 'string' ? claims.sub : undefined;
+  const tenantId = typeof claims?.tenantId === 'string' ? claims.tenantId : undefined;
+  if (!userId || !tenantId) throw invalid;
+  // The role is read fresh on every request: a removed member or a changed role takes
+  // effect at once, not when the session expires.
+  const membership = await db.membership.findUnique({
+    where: { tenantId_userId: { tenantId, userId } },
+    include: { user: true },
+  });
+  if (!membership) throw invalid;
+  return { type: 'user', id: userId, tenantId, role: membership.role, email: membership.user.email };
+}

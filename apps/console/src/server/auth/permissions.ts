@@ -1,0 +1,42 @@
+/**
+ * The permission registry: the only source of truth for who may do what. Permissions are
+ * `resource.action`; API key scopes use the same names.
+ */
+export const PERMISSIONS = [
+  'workflows.read',
+  'workflows.write',
+  'runs.read',
+  'runs.write',
+  'members.read',
+  'members.write',
+  'api_keys.read',
+  'api_keys.write',
+  'audit.read',
+  'billing.read',
+  'billing.write',
+  'data_planes.read',
+  'data_planes.write',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+export const ROLES = ['owner', 'admin', 'developer', 'operator', 'viewer', 'billing'] as const;
+export type Role = (typeof ROLES)[number];
+
+const READ_ALL: Permission[] = ['workflows.read', 'runs.read', 'members.read', 'data_planes.read'];
+
+export const ROLE_PERMISSIONS = {
+  owner: [...PERMISSIONS],
+  admin: PERMISSIONS.filter((p) => p !== 'billing.write'),
+  developer: [...READ_ALL, 'workflows.write', 'runs.write', 'api_keys.read', 'api_keys.write'],
+  operator: [...READ_ALL, 'runs.write'],
+  viewer: READ_ALL,
+  billing: ['members.read', 'billing.read', 'billing.write'],
+} satisfies Record<Role, readonly Permission[]>;
+
+export function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}
+
+export function roleHasPermission(role: string, permission: Permission): boolean {
+  return isRole(role) && (ROLE_PERMISSIONS[role] as readonly Permission[]).includes(permission);
+}

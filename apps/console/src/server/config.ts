@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/** Everything the control plane reads from its environment, validated once at boot. */
+export const controlPlaneConfigSchema = z.object({
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+  /** Signs sessions and encrypts the token-signing keys; at least 32 characters. */
+  AUTH_SECRET: z.string().min(32, 'must be at least 32 characters (openssl rand -base64 32)'),
+  /** The console's public origin, e.g. https://app.orvanta.example. */
+  PUBLIC_URL: z.url().default('http://localhost:3000'),
+  /** Largest accepted run input, in bytes (default 10 MiB). */
+  MAX_PAYLOAD_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+});
+export type ControlPlaneConfig = z.infer<typeof controlPlaneConfigSchema>;
+
+/** Parses the environment, or throws one line naming each missing or bad variable. */
+export function parseControlPlaneConfig(env: Record<string, string | undefined>): ControlPlaneConfig {
+  const result = controlPlaneConfigSchema.safeParse({
+    ...env,
+    AUTH_SECRET: env.AUTH_SECRET ?? env.NEXTAUTH_SECRET,
+    PUBLIC_URL: env.PUBLIC_URL ?? env.NEXTAUTH_URL,
+  });
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+  throw new Error(`Invalid control-plane configuration: ${problems}`);
+}

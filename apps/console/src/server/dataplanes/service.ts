@@ -1,0 +1,177 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { CommandEnvelope, EnrollRequest, EventEnvelope, HeartbeatRequest } from '@orvanta/protocol';
+import type { Actor } from '../auth/actor.ts';
+import { recordAudit } from '../audit.ts';
+import type { Db } from '../db/client.ts';
+import { Prisma } from '../db/client.ts';
+import type { DataPlane } from '../db/generated/client.ts';
+import { AppError } from '../errors.ts';
+import { applyRunEvent } from '../runs/events.ts';
+import { waitForCommands } from './outbox.ts';
+
+const ENROLLMENT_TTL_MS = 24 * 60 * 60 * 1000;
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const secret = (prefix: string) => `${prefix}${randomBytes(32).toString('base64url')}`;
+
+export type DataPlaneKind = 'shared' | 'dedicated' | 'onprem';
+
+export interface DataPlaneSpec {
+  id: string;
+  name: string;
+  kind: DataPlaneKind;
+  region: string;
+  tenantId?: string | null;
+}
+
+/**
+ * Creates the data plane if it does not exist and issues a fresh one-time enrollment
+ * token (any earlier unused token stops working). Returns the token: it is not stored.
+ */
+export async function issueEnrollmentToken(
+  db: Db,
+  spec: DataPlaneSpec,
+  actor: Actor | { type: 'system' },
+): Promise<{ dataPlane: DataPlane; enrollmentToken: string; expiresAt: Date }> {
+  const enrollmentToken = secret('orvdp_enroll_');
+  const expiresAt = new Date(Date.now() + ENROLLMENT_TTL_MS);
+  const token = { enrollmentTokenHash: sha256(enrollmentToken), enrollmentExpiresAt: expiresAt };
+  const dataPlane = await db.$transaction(async (tx) => {
+    const existing = await tx.dataPlane.findUnique({ where: { id: spec.id } });
+    const row = existing
+      ? await tx.dataPlane.update({ where: { id: spec.id }, data: token })
+      : await tx.dataPlane.create({ data: { ...spec, tenantId: spec.tenantId ?? null, ...token } });
+    await recordAudit(tx, {
+      tenantId: spec.tenantId ?? null,
+      actor,
+      action: existing ? 'data_plane.enrollment_token_issued' : 'data_plane.created',
+      target: { type: 'data_plane', id: spec.id },
+      after: { name: row.name, kind: row.kind, region: row.region, status: row.status },
+    });
+    return row;
+  });
+  return { dataPlane, enrollmentToken, expiresAt };
+}
+
+/** Exchanges a one-time enrollment token for the data plane's own credential. */
+export async function enrollDataPlane(db: Db, request: EnrollRequest): Promise<{ dataPlane: DataPlane; credential: string }> {
+  const credential = secret('orvdp_');
+  return db.$transaction(async (tx) => {
+    const dataPlane = await tx.dataPlane.findUnique({ where: { enrollmentTokenHash: sha256(request.token) } });
+    if (!dataPlane || !dataPlane.enrollmentExpiresAt || dataPlane.enrollmentExpiresAt <= new Date() || dataPlane.status === 'revoked') {
+      throw new AppError('unauthenticated', 'Enrollment refused', 'The enrollment token is invalid, expired or already used. Ask an admin for a new one.');
+    }
+    const updated = await tx.dataPlane.update({
+      where: { id: dataPlane.id },
+      data: {
+        // A re-enrollment replaces the old credential, which stops working at once.
+        credentialHash: sha256(credential),
+        enrollmentTokenHash: null,
+        enrollmentExpiresAt: null,
+        status: 'active',
+        enrolledAt: new Date(),
+        lastSeenAt: new Date(),
+        version: request.version,
+        publicUrl: request.publicUrl,
+      },
+    });
+    await recordAudit(tx, {
+      tenantId: dataPlane.tenantId,
+      actor: { type: 'data_plane', id: dataPlane.id },
+      action: 'data_plane.enrolled',
+      target: { type: 'data_plane', id: dataPlane.id },
+      before: { status: dataPlane.status },
+      after: { status: 'active', version: request.version, publicUrl: request.publicUrl },
+    });
+    return { dataPlane: updated, credential };
+  });
+}
+
+/** Resolves a data plane from its `Authorization: Bearer` credential, or throws 401. */
+export async function authenticateDataPlane(db: Db, request: Request): Promise<DataPlane> {
+  const match = /^Bearer\s+(orvdp_\S+)$/.exec(request.headers.get('authorization') ?? '');
+  const dataPlane = match ? await db.dataPlane.findUnique({ where: { credentialHash: sha256(match[1]!) } }) : null;
+  if (!dataPlane || dataPlane.status !== 'active') {
+    throw new AppError('unauthenticated', 'Data plane not recognised', 'The data-plane credential is invalid or revoked. Enroll again with a new token.');
+  }
+  return dataPlane;
+}
+
+const RECHECK_MS = 1000;
+
+/**
+ * Long-poll: returns this data plane's unacknowledged commands in order, waiting up to
+ * `waitMs` for one to appear. Unacked commands are sent again on the next poll.
+ */
+export async function pullCommands(
+  db: Db,
+  dataPlane: DataPlane,
+  options: { waitMs: number; limit: number; signal?: AbortSignal },
+): Promise<CommandEnvelope[]> {
+  const deadline = Date.now() + options.waitMs;
+  await db.dataPlane.update({ where: { id: dataPlane.id }, data: { lastSeenAt: new Date() } });
+  for (;;) {
+    const rows = await db.dataPlaneCommand.findMany({
+      where: { dataPlaneId: dataPlane.id, ackedAt: null },
+      orderBy: { seq: 'asc' },
+      take: options.limit,
+    });
+    if (rows.length > 0) {
+      await db.dataPlaneCommand.updateMany({
+        where: { seq: { in: rows.map((r) => r.seq) }, deliveredAt: null },
+        data: { deliveredAt: new Date() },
+      });
+      return rows.map(
+        (r) =>
+          ({
+            id: r.id,
+            seq: r.seq.toString(),
+            createdAt: r.createdAt.toISOString(),
+            type: r.type,
+            payload: r.payload,
+            customerData: r.customerData,
+          }) as CommandEnvelope,
+      );
+    }
+    const remaining = deadline - Date.now();
+    if (remaining <= 0 || options.signal?.aborted) return [];
+    await waitForCommands(dataPlane.id, Math.min(remaining, RECHECK_MS), options.signal);
+  }
+}
+
+/** Marks commands applied and erases the customer data they carried. */
+export async function ackCommands(db: Db, dataPlane: DataPlane, ids: string[]): Promise<number> {
+  const { count } = await db.dataPlaneCommand.updateMany({
+    where: { dataPlaneId: dataPlane.id, id: { in: ids } },
+    data: { ackedAt: new Date(), customerData: Prisma.DbNull },
+  });
+  return count;
+}
+
+/** Applies events once each, in the order given; returns the ids now applied. */
+export async function applyEvents(db: Db, dataPlane: DataPlane, events: EventEnvelope[]): Promise<string[]> {
+  const applied: string[] = [];
+  for (const event of events) {
+    await db.$transaction(async (tx) => {
+      const receipt = await tx.dataPlaneEventReceipt.createMany({
+        data: [{ eventId: event.id, dataPlaneId: dataPlane.id }],
+        skipDuplicates: true,
+      });
+      if (receipt.count === 1) await applyRunEvent(tx, dataPlane, event);
+    });
+    applied.push(event.id);
+  }
+  await db.dataPlane.update({ where: { id: dataPlane.id }, data: { lastSeenAt: new Date() } });
+  return applied;
+}
+
+export async function recordHeartbeat(db: Db, dataPlane: DataPlane, heartbeat: HeartbeatRequest): Promise<void> {
+  await db.dataPlane.update({
+    where: { id: dataPlane.id },
+    data: {
+      lastSeenAt: new Date(),
+      version: heartbeat.version,
+      queueDepth: heartbeat.queueDepth,
+      ...(heartbeat.publicUrl ? { publicUrl: heartbeat.publicUrl } : {}),
+    },
+  });
+}

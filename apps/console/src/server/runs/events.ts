@@ -1,0 +1,65 @@
+import { TERMINAL_RUN_STATUSES, type EventEnvelope, type NodeStatus, type RunStatus } from '@orvanta/protocol';
+import type { Tx } from '../db/client.ts';
+import type { DataPlane } from '../db/generated/client.ts';
+
+const NODE_RANK: Record<NodeStatus, number> = { pending: 0, running: 1, succeeded: 2, failed: 2, cancelled: 2 };
+const isTerminal = (status: string) => (TERMINAL_RUN_STATUSES as readonly string[]).includes(status);
+
+/**
+ * Applies one data-plane event to run metadata. Events can arrive late or twice, so every
+ * change only moves forward: a finished run never becomes running again.
+ */
+export async function applyRunEvent(tx: Tx, dataPlane: DataPlane, event: EventEnvelope): Promise<void> {
+  const { runId, tenantId } = event.payload;
+  // Scoped to this data plane: a data plane can only report on runs routed to it.
+  const run = await tx.run.findFirst({ where: { id: runId, tenantId, dataPlaneId: dataPlane.id } });
+  if (!run) return;
+  const at = new Date(event.payload.at);
+
+  switch (event.type) {
+    case 'run.accepted':
+      await tx.run.update({ where: { id: run.id }, data: { inputBytes: event.payload.inputBytes } });
+      return;
+    case 'run.started':
+      if (run.status === 'queued') {
+        await tx.run.update({ where: { id: run.id }, data: { status: 'running', startedAt: run.startedAt ?? at } });
+      }
+      return;
+    case 'node.status': {
+      const { nodeId, status, attempt, errorClass } = event.payload;
+      const current = await tx.runNode.findUnique({ where: { runId_nodeId: { runId, nodeId } } });
+      if (current && NODE_RANK[current.status as NodeStatus] > NODE_RANK[status]) return;
+      const times = status === 'running' ? { startedAt: current?.startedAt ?? at } : NODE_RANK[status] === 2 ? { finishedAt: at } : {};
+      const attempts = Math.max(current?.attempts ?? 0, attempt ?? 0);
+      await tx.runNode.upsert({
+        where: { runId_nodeId: { runId, nodeId } },
+        create: { runId, nodeId, status, attempts, errorClass: errorClass ?? null, ...times },
+        update: { status, attempts, errorClass: errorClass ?? null, ...times },
+      });
+      if (status === 'running' && run.status === 'queued') {
+        await tx.run.update({ where: { id: run.id }, data: { status: 'running', startedAt: run.startedAt ?? at } });
+      }
+      return;
+    }
+    case 'run.finished': {
+      if (isTerminal(run.status)) return;
+      const { status, errorClass, errorNodeId, outputBytes } = event.payload;
+      await tx.run.update({
+        where: { id: run.id },
+        data: {
+          status: status satisfies RunStatus,
+          finishedAt: at,
+          startedAt: run.startedAt ?? at,
+          errorClass: errorClass ?? null,
+          errorNodeId: errorNodeId ?? null,
+          outputBytes: outputBytes ?? null,
+        },
+      });
+      if (status !== 'succeeded') {
+        // Nodes that never got their turn are settled with the run.
+        await tx.runNode.updateMany({ where: { runId, status: { in: ['pending', 'running'] } }, data: { status: 'cancelled', finishedAt: at } });
+      }
+      return;
+    }
+  }
+}

@@ -1,0 +1,147 @@
+import { runDataPath, TERMINAL_RUN_STATUSES, type RunStatus } from '@orvanta/protocol';
+import type { CallContext } from '../auth/actor.ts';
+import { actorRef } from '../auth/actor.ts';
+import { authorize } from '../auth/authorize.ts';
+import { recordAudit } from '../audit.ts';
+import type { Db } from '../db/client.ts';
+import type { DataPlane, Run, RunNode, WorkflowVersion } from '../db/generated/client.ts';
+import { enqueueCommand, wake } from '../dataplanes/outbox.ts';
+import type { TokenSigner } from '../dataplanes/signing.ts';
+import { AppError, notFound } from '../errors.ts';
+import { newId } from '@orvanta/protocol';
+import { afterCursor, decodeCursor, page } from '../lib/pagination.ts';
+
+export type RunWithNodes = Run & { nodes: RunNode[]; workflowVersion: WorkflowVersion; dataPlane: DataPlane };
+
+const include = { nodes: true, workflowVersion: true, dataPlane: true } as const;
+
+export async function startRun(
+  db: Db,
+  call: CallContext,
+  request: { workflowId: string; input: unknown; trigger: 'api' | 'manual'; maxPayloadBytes: number },
+): Promise<RunWithNodes> {
+  const { actor } = call;
+  const workflow = await db.workflow.findFirst({ where: { id: request.workflowId, tenantId: actor.tenantId } });
+  authorize(actor, 'runs.write', workflow, notFound('Workflow', request.workflowId).detail);
+
+  const inputBytes = Buffer.byteLength(JSON.stringify(request.input ?? null));
+  if (inputBytes > request.maxPayloadBytes) {
+    throw new AppError('payload_too_large', 'Input too large', `The run input is ${inputBytes} bytes; the limit is ${request.maxPayloadBytes}.`);
+  }
+  const tenant = await db.tenant.findUniqueOrThrow({ where: { id: actor.tenantId }, include: { homeDataPlane: true } });
+  const dataPlane = tenant.homeDataPlane;
+  if (!dataPlane || dataPlane.status === 'revoked') {
+    throw new AppError('unprocessable', 'No data plane', 'This tenant has no active data plane to run workflows on. Ask an admin to enroll one.');
+  }
+
+  const run = await db.$transaction(async (tx) => {
+    const version = await tx.workflowVersion.findUniqueOrThrow({
+      where: { workflowId_version: { workflowId: workflow!.id, version: workflow!.latestVersion } },
+    });
+    const nodeIds = (version.document as { nodes: { id: string }[] }).nodes.map((n) => n.id);
+    const id = newId('run');
+    await tx.run.create({
+      data: {
+        id,
+        tenantId: actor.tenantId,
+        workflowId: workflow!.id,
+        workflowVersionId: version.id,
+        dataPlaneId: dataPlane.id,
+        region: dataPlane.region,
+        status: 'queued',
+        trigger: request.trigger,
+        inputBytes,
+        createdBy: actorRef(actor),
+        nodes: { create: nodeIds.map((nodeId) => ({ nodeId, status: 'pending' })) },
+      },
+    });
+    await enqueueCommand(tx, dataPlane.id, actor.tenantId, {
+      type: 'run.start',
+      payload: {
+        runId: id,
+        tenantId: actor.tenantId,
+        trigger: request.trigger,
+        workflowVersion: { id: version.id, workflowId: version.workflowId, version: version.version, document: version.document as Record<string, unknown> },
+      },
+      customerData: { input: request.input ?? null },
+    });
+    await recordAudit(tx, {
+      tenantId: actor.tenantId,
+      actor,
+      action: 'run.started',
+      target: { type: 'run', id },
+      after: { workflowId: workflow!.id, version: version.version, dataPlaneId: dataPlane.id, trigger: request.trigger },
+      meta: call.meta,
+    });
+    return tx.run.findUniqueOrThrow({ where: { id }, include });
+  });
+  wake(dataPlane.id);
+  return run;
+}
+
+export async function getRun(db: Db, call: CallContext, runId: string): Promise<RunWithNodes> {
+  const run = await db.run.findFirst({ where: { id: runId, tenantId: call.actor.tenantId }, include });
+  authorize(call.actor, 'runs.read', run, notFound('Run', runId).detail);
+  return run!;
+}
+
+export async function findRuns(
+  db: Db,
+  call: CallContext,
+  query: { workflowId?: string; status?: RunStatus; cursor?: string; limit: number },
+) {
+  authorize(call.actor, 'runs.read');
+  const rows = await db.run.findMany({
+    where: {
+      tenantId: call.actor.tenantId,
+      ...(query.workflowId ? { workflowId: query.workflowId } : {}),
+      ...(query.status ? { status: query.status } : {}),
+      ...afterCursor(decodeCursor(query.cursor)),
+    },
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    take: query.limit + 1,
+    include,
+  });
+  return page(rows, query.limit);
+}
+
+export async function cancelRun(db: Db, call: CallContext, runId: string): Promise<RunWithNodes> {
+  const run = await db.$transaction(async (tx) => {
+    const run = await tx.run.findFirst({ where: { id: runId, tenantId: call.actor.tenantId } });
+    authorize(call.actor, 'runs.write', run, notFound('Run', runId).detail);
+    if ((TERMINAL_RUN_STATUSES as readonly string[]).includes(run!.status)) {
+      throw new AppError('conflict', 'Run already finished', `Run ${runId} has already ${run!.status}; there is nothing to cancel.`);
+    }
+    if (!run!.cancelRequestedAt) {
+      await tx.run.update({ where: { id: runId }, data: { cancelRequestedAt: new Date() } });
+      await enqueueCommand(tx, run!.dataPlaneId, run!.tenantId, { type: 'run.cancel', payload: { runId, tenantId: run!.tenantId } });
+      await recordAudit(tx, {
+        tenantId: run!.tenantId,
+        actor: call.actor,
+        action: 'run.cancel_requested',
+        target: { type: 'run', id: runId },
+        before: { status: run!.status },
+        meta: call.meta,
+      });
+    }
+    return tx.run.findUniqueOrThrow({ where: { id: runId }, include });
+  });
+  wake(run.dataPlaneId);
+  return run;
+}
+
+/** A short-lived signed URL on the run's data plane that serves its payloads and logs. */
+export async function runDataLink(signer: TokenSigner, call: CallContext, run: RunWithNodes): Promise<{ href: string; expiresAt: Date } | null> {
+  authorize(call.actor, 'runs.read', run);
+  if (!run.dataPlane.publicUrl) return null;
+  const { token, expiresAt } = await signer.sign({
+    aud: run.dataPlaneId,
+    sub: actorRef(call.actor),
+    tenant_id: run.tenantId,
+    scope: 'runs.read',
+    run_id: run.id,
+  });
+  const url = new URL(runDataPath(run.id), run.dataPlane.publicUrl);
+  url.searchParams.set('token', token);
+  return { href: url.toString(), expiresAt };
+}

@@ -1,0 +1,177 @@
+/**
+ * `npm start`: the whole platform on one machine — the control plane (console + API) and
+ * one shared-region data plane that enrolls itself with it, plus a demo tenant.
+ *
+ * DATABASE_URL, DATAPLANE_DATABASE_URL and REDIS_URL point it at real servers; left
+ * unset, embedded ones are started (PGlite and a Redis child) with their data kept under
+ * ORVANTA_HOME (default ./.orvanta), so a second start reuses the demo data.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { migrate } from '@orvanta/migrate';
+import { startEmbeddedPostgres, startEmbeddedRedis } from '@orvanta/devstack';
+import { createDb } from '../apps/console/src/server/db/client.ts';
+import { ensureDataPlane, ensureTenant, type DemoCredentials } from '../apps/console/src/server/seed.ts';
+import { consoleBuildIsStale } from './lib/build.ts';
+import { ensureDatabase } from './lib/databases.ts';
+import { maskUrl, startChild, stopChild, waitFor, type Child } from './lib/processes.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  DATAPLANE_PORT: z.coerce.number().int().min(1).max(65535).default(3100),
+  DATABASE_URL: z.string().optional(),
+  DATAPLANE_DATABASE_URL: z.string().optional(),
+  REDIS_URL: z.string().optional(),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('orvanta'),
+  AUTH_SECRET: z.string().min(32).optional(),
+  ORVANTA_HOME: z.string().default(path.join(root, '.orvanta')),
+});
+
+const DEMO_TENANT = { slug: 'acme', name: 'Acme Corp', email: 'owner@acme.test', ownerName: 'Ada Owner' };
+const LOCAL_DATA_PLANE = { id: 'dp_local_shared', name: 'Local shared region', kind: 'shared' as const, region: 'local' };
+
+const cleanups: (() => Promise<void>)[] = [];
+const children: Child[] = [];
+let shuttingDown = false;
+
+async function shutdown(code: number): Promise<never> {
+  if (!shuttingDown) {
+    shuttingDown = true;
+    console.log('Stopping Orvanta…');
+    for (const child of [...children].reverse()) await stopChild(child);
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((err) => console.error(`cleanup failed: ${(err as Error).message}`));
+  }
+  process.exit(code);
+}
+
+function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+function writePrivate(file: string, content: string) {
+  writeFileSync(file, content, { mode: 0o600 });
+  chmodSync(file, 0o600);
+}
+
+async function main() {
+  const parsed = envSchema.safeParse(process.env);
+  if (!parsed.success) {
+    console.error(`Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    process.exit(2);
+  }
+  const env = parsed.data;
+  mkdirSync(env.ORVANTA_HOME, { recursive: true });
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  // Secrets for this installation, kept beside its embedded data.
+  const secretFile = path.join(env.ORVANTA_HOME, 'auth-secret');
+  const authSecret = env.AUTH_SECRET ?? readJson<string>(secretFile) ?? randomBytes(32).toString('base64url');
+  if (!env.AUTH_SECRET && !existsSync(secretFile)) writePrivate(secretFile, JSON.stringify(authSecret));
+
+  const notes: string[] = [];
+  async function database(url: string | undefined, label: string, dir: string): Promise<string> {
+    if (url) {
+      if (await ensureDatabase(url)) notes.push(`created database ${maskUrl(url)}`);
+      return url;
+    }
+    const pg = await startEmbeddedPostgres({ dataDir: path.join(env.ORVANTA_HOME, dir) });
+    cleanups.push(pg.stop);
+    notes.push(`${label}: embedded PGlite in ${path.join(env.ORVANTA_HOME, dir)} (set ${label === 'control plane' ? 'DATABASE_URL' : 'DATAPLANE_DATABASE_URL'} to use a real server)`);
+    return pg.url;
+  }
+  const controlUrl = await database(env.DATABASE_URL, 'control plane', 'pg-control');
+  const dataPlaneUrl = await database(env.DATAPLANE_DATABASE_URL, 'data plane', 'pg-dataplane');
+  let redisUrl = env.REDIS_URL;
+  if (!redisUrl) {
+    const redis = await startEmbeddedRedis();
+    cleanups.push(redis.stop);
+    redisUrl = redis.url;
+    notes.push('redis: embedded redis-server child (set REDIS_URL to use a real server)');
+  }
+
+  for (const [plane, url] of [['control', controlUrl], ['dataplane', dataPlaneUrl]] as const) {
+    const { applied } = await migrate({ connectionString: url, plane });
+    if (applied.length) notes.push(`${plane} migrations applied: ${applied.join(', ')}`);
+  }
+
+  // Demo data: reused when it still works, replaced (and audited) when it does not.
+  const demoFile = path.join(env.ORVANTA_HOME, 'demo.json');
+  const consoleUrl = `http://localhost:${env.PORT}`;
+  const db = createDb(controlUrl, { max: 2 });
+  const { enrollmentToken } = await ensureDataPlane(db, LOCAL_DATA_PLANE);
+  const saved = readJson<DemoCredentials>(demoFile);
+  const demo = await ensureTenant(db, DEMO_TENANT, LOCAL_DATA_PLANE.id, saved?.slug === DEMO_TENANT.slug ? saved : undefined);
+  await db.$disconnect();
+
+  if (consoleBuildIsStale(root)) {
+    console.log('Building the console (first start or sources changed)…');
+    execFileSync('npx', ['next', 'build'], { cwd: path.join(root, 'apps/console'), stdio: 'inherit', env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
+  }
+
+  const consoleChild = startChild('console', 'npx', ['next', 'start', '-p', String(env.PORT)], {
+    cwd: path.join(root, 'apps/console'),
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', DATABASE_URL: controlUrl, AUTH_SECRET: authSecret, NEXTAUTH_SECRET: authSecret, NEXTAUTH_URL: consoleUrl, PUBLIC_URL: consoleUrl },
+  });
+  children.push(consoleChild);
+  void consoleChild.exited.then((code) => !shuttingDown && (console.error(`The console exited (${code}).`), shutdown(1)));
+  await waitFor('console', async () => (await fetch(`${consoleUrl}/api/v1/openapi.json`)).ok, { timeoutMs: 60_000, abortIf: consoleChild.exited });
+
+  const dataPlaneChild = startChild('dataplane', process.execPath, ['--import', 'tsx', path.join(root, 'services/dataplane/src/main.ts'), 'all'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      DATABASE_URL: dataPlaneUrl,
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: env.REDIS_PREFIX,
+      CONTROL_PLANE_URL: consoleUrl,
+      ENROLLMENT_TOKEN: enrollmentToken,
+      PORT: String(env.DATAPLANE_PORT),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: `http://localhost:${env.DATAPLANE_PORT}`,
+    },
+  });
+  children.push(dataPlaneChild);
+  void dataPlaneChild.exited.then((code) => !shuttingDown && (console.error(`The data plane exited (${code}).`), shutdown(1)));
+  await waitFor('data plane', async () => ((await (await fetch(`http://127.0.0.1:${env.DATAPLANE_PORT}/healthz`)).json()) as { ready: boolean }).ready, {
+    timeoutMs: 60_000,
+    abortIf: dataPlaneChild.exited,
+  });
+
+  const credentials = { slug: demo.slug, email: demo.email, password: demo.password, apiKey: demo.apiKey, consoleUrl };
+  writePrivate(demoFile, JSON.stringify(credentials, null, 2));
+
+  console.log(
+    [
+      '',
+      'Orvanta is running.',
+      ...notes.map((n) => `  (${n})`),
+      `Console: ${consoleUrl}`,
+      `Login: ${demo.email} / ${demo.password}`,
+      `API key: ${demo.apiKey}`,
+      `Control-plane database: ${maskUrl(controlUrl)}`,
+      `Data plane ${LOCAL_DATA_PLANE.id} database: ${maskUrl(dataPlaneUrl)}`,
+      `Data plane ${LOCAL_DATA_PLANE.id} ingress: http://localhost:${env.DATAPLANE_PORT}`,
+      `Redis: ${maskUrl(redisUrl)}`,
+      '',
+      'Try it:',
+      `  curl -s -X POST ${consoleUrl}/api/v1/workflows -H "Authorization: Bearer ${demo.apiKey}" -H "Content-Type: application/yaml" --data-binary @examples/hello.yaml`,
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+}
+
+main().catch(async (err) => {
+  console.error(`Orvanta failed to start: ${(err as Error).message}`);
+  await shutdown(1);
+});

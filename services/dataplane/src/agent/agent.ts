@@ -1,0 +1,134 @@
+import type { EventEnvelope, Jwks } from '@orvanta/protocol';
+import type { Db, Prisma } from '../db.ts';
+import type { NodeQueue } from '../engine/queue.ts';
+import type { Logger } from '../log.ts';
+import { errorFields } from '../log.ts';
+import { applyCommand } from './apply-command.ts';
+import { GatewayClient, GatewayError } from './gateway-client.ts';
+
+export interface AgentOptions {
+  db: Db;
+  queue: NodeQueue;
+  log: Logger;
+  controlPlaneUrl: string;
+  publicUrl: string;
+  version: string;
+  enrollmentToken?: string;
+  longPollSeconds?: number;
+  heartbeatMs?: number;
+  eventPollMs?: number;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+/**
+ * The agent role: the data plane's only link to the control plane, always dialled out.
+ * It pulls commands (long-poll), applies them, ships the event outbox and sends
+ * heartbeats. While the control plane is unreachable the rest of the data plane keeps
+ * working and events wait in the outbox.
+ */
+export class Agent {
+  private readonly client: GatewayClient;
+  private readonly abort = new AbortController();
+  private loops: Promise<void>[] = [];
+  private reenrollTried = false;
+  dataPlaneId?: string;
+
+  constructor(private readonly o: AgentOptions) {
+    this.client = new GatewayClient(o.controlPlaneUrl);
+  }
+
+  async start(): Promise<void> {
+    await this.ensureEnrolled();
+    const signal = this.abort.signal;
+    this.loops = [this.loop('commands', () => this.pullOnce(), signal, 0), this.loop('events', () => this.shipEvents(), signal, this.o.eventPollMs ?? 250), this.loop('heartbeat', () => this.heartbeat(), signal, this.o.heartbeatMs ?? 15_000)];
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.allSettled(this.loops);
+  }
+
+  private async ensureEnrolled(): Promise<void> {
+    const state = await this.o.db.agentState.findUnique({ where: { id: 1 } });
+    if (state && state.controlPlaneUrl === this.o.controlPlaneUrl) {
+      this.client.credential = state.credential;
+      this.dataPlaneId = state.dataPlaneId;
+      return;
+    }
+    await this.enroll();
+  }
+
+  private async enroll(): Promise<void> {
+    if (!this.o.enrollmentToken) {
+      throw new Error('This data plane is not enrolled with the control plane. Set ENROLLMENT_TOKEN to the one-time token from the console (Data planes → Enroll).');
+    }
+    this.client.credential = undefined;
+    const response = await this.client.enroll({ token: this.o.enrollmentToken, version: this.o.version, publicUrl: this.o.publicUrl });
+    const data = { dataPlaneId: response.dataPlaneId, controlPlaneUrl: this.o.controlPlaneUrl, credential: response.credential, jwks: response.jwks as Prisma.InputJsonValue, jwksFetchedAt: new Date() };
+    await this.o.db.agentState.upsert({ where: { id: 1 }, create: { id: 1, ...data }, update: data });
+    this.client.credential = response.credential;
+    this.dataPlaneId = response.dataPlaneId;
+    this.o.log.info('enrolled with the control plane', { dataPlaneId: response.dataPlaneId, region: response.region, kind: response.kind });
+  }
+
+  private async loop(name: string, step: () => Promise<boolean | void>, signal: AbortSignal, idleMs: number): Promise<void> {
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        const busy = await step();
+        if (failures > 0) this.o.log.info('control plane reachable again', { loop: name });
+        failures = 0;
+        if (!busy) await sleep(idleMs, signal);
+      } catch (err) {
+        if (signal.aborted) return;
+        if (err instanceof GatewayError && err.status === 401) await this.onCredentialRefused();
+        failures++;
+        if (failures === 1 || failures % 20 === 0) this.o.log.warn('control plane call failed; retrying', { loop: name, failures, ...errorFields(err) });
+        // Exponential backoff with jitter, capped at 30 s.
+        await sleep(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)) * (0.5 + Math.random() / 2), signal);
+      }
+    }
+  }
+
+  private async onCredentialRefused(): Promise<void> {
+    if (this.reenrollTried || !this.o.enrollmentToken) {
+      this.o.log.error('the control plane refused this data plane\'s credential (revoked?); enroll it again with a new token');
+      return;
+    }
+    this.reenrollTried = true;
+    await this.enroll().catch((err) => this.o.log.error('re-enrollment failed', errorFields(err)));
+  }
+
+  /** One long-poll: apply what arrived, enqueue its work, then acknowledge. */
+  private async pullOnce(): Promise<boolean> {
+    const commands = await this.client.pullCommands(this.o.longPollSeconds ?? 25);
+    for (const command of commands) {
+      const jobs = await applyCommand(this.o.db, command);
+      await this.o.queue.enqueue(jobs).catch((err) => this.o.log.warn('enqueue failed; reconciler will retry', errorFields(err)));
+      this.o.log.debug('applied command', { commandId: command.id, type: command.type });
+    }
+    if (commands.length > 0) await this.client.ack(commands.map((c) => c.id));
+    return true; // the long-poll itself is the wait
+  }
+
+  private async shipEvents(): Promise<boolean> {
+    const rows = await this.o.db.outboxEvent.findMany({ where: { sentAt: null }, orderBy: { seq: 'asc' }, take: 500 });
+    if (rows.length === 0) return false;
+    const events = rows.map((r) => ({ id: r.id, seq: r.seq.toString(), occurredAt: r.createdAt.toISOString(), type: r.type, payload: r.payload }) as EventEnvelope);
+    const applied = await this.client.sendEvents(events);
+    await this.o.db.outboxEvent.updateMany({ where: { id: { in: applied } }, data: { sentAt: new Date() } });
+    return rows.length === 500;
+  }
+
+  private async heartbeat(): Promise<boolean> {
+    const queueDepth = await this.o.queue.depth().catch(() => 0);
+    const { jwks } = await this.client.heartbeat({ version: this.o.version, publicUrl: this.o.publicUrl, queueDepth });
+    await this.o.db.agentState.update({ where: { id: 1 }, data: { jwks: jwks as Jwks as Prisma.InputJsonValue, jwksFetchedAt: new Date() } });
+    return false;
+  }
+}

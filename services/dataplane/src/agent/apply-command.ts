@@ -1,0 +1,23 @@
+import type { CommandEnvelope } from '@orvanta/protocol';
+import type { Db } from '../db.ts';
+import { cancelRun } from '../engine/cancel.ts';
+import type { NodeJobData } from '../engine/queue.ts';
+import { acceptRun } from '../engine/start-run.ts';
+
+/** Applies a command once: a redelivered id is recognised and skipped. */
+export async function applyCommand(db: Db, command: CommandEnvelope): Promise<NodeJobData[]> {
+  return db.$transaction(async (tx) => {
+    if (await tx.appliedCommand.findUnique({ where: { id: command.id } })) return [];
+    let jobs: NodeJobData[] = [];
+    switch (command.type) {
+      case 'run.start':
+        jobs = await acceptRun(tx, command);
+        break;
+      case 'run.cancel':
+        await cancelRun(tx, command.payload.runId, command.payload.tenantId);
+        break;
+    }
+    await tx.appliedCommand.create({ data: { id: command.id, type: command.type } });
+    return jobs;
+  });
+}

@@ -1,0 +1,62 @@
+import {
+  commandBatchSchema,
+  enrollResponseSchema,
+  gatewayPaths,
+  type CommandEnvelope,
+  type EnrollRequest,
+  type EnrollResponse,
+  type EventEnvelope,
+  type HeartbeatRequest,
+  type Jwks,
+} from '@orvanta/protocol';
+
+export class GatewayError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'GatewayError';
+  }
+}
+
+/** HTTP client for the control plane's data-plane gateway. All calls go out; none come in. */
+export class GatewayClient {
+  credential?: string;
+
+  constructor(private readonly baseUrl: string) {}
+
+  private async call<T>(path: string, init: RequestInit & { timeoutMs?: number } = {}): Promise<T> {
+    const headers = new Headers(init.headers);
+    if (this.credential) headers.set('authorization', `Bearer ${this.credential}`);
+    if (init.body) headers.set('content-type', 'application/json');
+    const response = await fetch(new URL(path, this.baseUrl), { ...init, headers, signal: AbortSignal.timeout(init.timeoutMs ?? 15_000) });
+    if (!response.ok) {
+      const problem = (await response.json().catch(() => null)) as { detail?: string } | null;
+      throw new GatewayError(response.status, problem?.detail ?? `control plane answered ${response.status} ${response.statusText}`);
+    }
+    return (await response.json()) as T;
+  }
+
+  async enroll(request: EnrollRequest): Promise<EnrollResponse> {
+    return enrollResponseSchema.parse(await this.call(gatewayPaths.enroll, { method: 'POST', body: JSON.stringify(request) }));
+  }
+
+  async pullCommands(waitSeconds: number): Promise<CommandEnvelope[]> {
+    const body = await this.call(`${gatewayPaths.commands}?wait=${waitSeconds}`, { timeoutMs: (waitSeconds + 15) * 1000 });
+    return commandBatchSchema.parse(body).commands;
+  }
+
+  async ack(ids: string[]): Promise<void> {
+    await this.call(gatewayPaths.ack, { method: 'POST', body: JSON.stringify({ ids }) });
+  }
+
+  async sendEvents(events: EventEnvelope[]): Promise<string[]> {
+    const body = await this.call<{ applied: string[] }>(gatewayPaths.events, { method: 'POST', body: JSON.stringify({ events }) });
+    return body.applied;
+  }
+
+  async heartbeat(request: HeartbeatRequest): Promise<{ jwks: Jwks }> {
+    return this.call(gatewayPaths.heartbeat, { method: 'POST', body: JSON.stringify(request) });
+  }
+}

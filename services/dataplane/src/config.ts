@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+/**
+ * Everything a data plane reads from its environment. The same variables configure a
+ * shared region, a dedicated region and an on-prem install: only their values differ.
+ */
+export const dataPlaneConfigSchema = z.object({
+  /** This data plane's own Postgres: run inputs, outputs, logs. */
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+  /** This data plane's Redis (BullMQ transport; Postgres stays the truth). */
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+  /** Key prefix for every Redis key, so several data planes can share one Redis. */
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('orvanta'),
+  /** The control plane the agent connects out to, e.g. https://app.orvanta.example. */
+  CONTROL_PLANE_URL: z.url(),
+  /** One-time token from the control plane; needed for the first start only. */
+  ENROLLMENT_TOKEN: z.string().optional(),
+  /** Where the ingress listens. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(3100),
+  HOST: z.string().default('0.0.0.0'),
+  /** Where browsers reach the ingress (defaults to http://localhost:PORT). */
+  PUBLIC_URL: z.url().optional(),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  SANDBOX_THREADS: z.coerce.number().int().min(1).max(64).default(2),
+  /** Default time limit of one script node invocation. */
+  SCRIPT_TIMEOUT_MS: z.coerce.number().int().min(10).max(300_000).default(10_000),
+  /** Memory limit of one script node invocation, in MiB. */
+  SCRIPT_MEMORY_MB: z.coerce.number().int().min(1).max(4096).default(64),
+  /** Apply this data plane's database migrations at start-up. */
+  MIGRATE_ON_START: bool.default(true),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+export type DataPlaneConfig = z.infer<typeof dataPlaneConfigSchema> & { PUBLIC_URL: string };
+
+export function parseDataPlaneConfig(env: Record<string, string | undefined>): DataPlaneConfig {
+  const result = dataPlaneConfigSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid data-plane configuration: ${problems}`);
+  }
+  return { ...result.data, PUBLIC_URL: result.data.PUBLIC_URL ?? `http://localhost:${result.data.PORT}` };
+}

@@ -1,0 +1,18 @@
+import type { Tx } from '../db.ts';
+import { emitEvent } from './outbox.ts';
+
+const TERMINAL = ['succeeded', 'failed', 'cancelled'];
+
+/**
+ * Cancels a run: pending and running messages are settled as cancelled, so no further
+ * node starts and a node still executing has its result discarded.
+ */
+export async function cancelRun(tx: Tx, runId: string, tenantId: string): Promise<void> {
+  await tx.$queryRaw`SELECT id FROM "Run" WHERE id = ${runId} FOR UPDATE`;
+  const run = await tx.run.findFirst({ where: { id: runId, tenantId } });
+  if (!run || TERMINAL.includes(run.status)) return;
+  const now = new Date();
+  await tx.run.update({ where: { id: runId }, data: { status: 'cancelled', cancelRequestedAt: now, finishedAt: now } });
+  await tx.message.updateMany({ where: { runId, status: { in: ['pending', 'running'] } }, data: { status: 'cancelled' } });
+  await emitEvent(tx, { type: 'run.finished', payload: { runId, tenantId, at: now.toISOString(), status: 'cancelled' } });
+}

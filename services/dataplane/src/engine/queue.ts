@@ -1,0 +1,58 @@
+import { Queue, type ConnectionOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+
+export const NODE_QUEUE = 'nodes';
+
+/** Job data: ids only. Payloads stay in Postgres. */
+export interface NodeJobData {
+  messageId: string;
+  runId: string;
+  tenantId: string;
+}
+
+export function redisConnection(url: string, role: 'producer' | 'worker'): Redis {
+  return new Redis(url, {
+    // Workers block on Redis and must never give up a command; producers fail fast and
+    // leave re-enqueueing to the reconciler (Postgres holds every pending message).
+    maxRetriesPerRequest: role === 'worker' ? null : 1,
+    enableOfflineQueue: role === 'worker',
+    lazyConnect: false,
+  });
+}
+
+export class NodeQueue {
+  readonly queue: Queue<NodeJobData>;
+
+  constructor(connection: ConnectionOptions, prefix: string) {
+    this.queue = new Queue<NodeJobData>(NODE_QUEUE, { connection, prefix });
+  }
+
+  /** Adds jobs keyed by message id: adding one that is still queued is a no-op. */
+  async enqueue(jobs: NodeJobData[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.queue.addBulk(
+      jobs.map((data) => ({
+        name: 'message',
+        data,
+        opts: {
+          jobId: data.messageId,
+          // Retries here cover infrastructure failures (database down); script failures
+          // are recorded as node results, not thrown.
+          attempts: 25,
+          backoff: { type: 'exponential', delay: 1000 },
+          removeOnComplete: true,
+          removeOnFail: { count: 1000 },
+        },
+      })),
+    );
+  }
+
+  async depth(): Promise<number> {
+    const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+    return Object.values(counts).reduce((a, b) => a + b, 0);
+  }
+
+  close(): Promise<void> {
+    return this.queue.close();
+  }
+}

@@ -1,0 +1,64 @@
+import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import type { NodeExecutionData, NodeStatus, RunData } from '@orvanta/protocol';
+import type { Db } from '../db.ts';
+import { TokenRejected, type TokenVerifier } from './tokens.ts';
+
+const problem = (status: number, title: string, detail: string) =>
+  new Response(JSON.stringify({ type: `https://orvanta.dev/problems/${title.toLowerCase().replaceAll(' ', '-')}`, title, status, detail }), {
+    status,
+    headers: { 'content-type': 'application/problem+json' },
+  });
+
+const MESSAGE_STATUS: Record<string, NodeStatus> = { pending: 'pending', running: 'running', done: 'succeeded', failed: 'failed', cancelled: 'cancelled' };
+
+/**
+ * The ingress role's HTTP surface. Browsers read run payloads here directly, with a
+ * token the control plane signed for this data plane, this tenant and this run.
+ */
+export function createIngressApp(deps: { db: Db; verifier: TokenVerifier; ready: () => boolean }) {
+  const { db, verifier } = deps;
+  const app = new Hono();
+  // Tokens, not cookies, authorise reads, so any console origin may call.
+  app.use('/v1/*', cors({ origin: '*', allowMethods: ['GET', 'OPTIONS'], allowHeaders: ['authorization'], maxAge: 600 }));
+  app.onError((err) => {
+    if (err instanceof TokenRejected) return problem(401, 'Unauthorized', err.message);
+    console.error(JSON.stringify({ level: 'error', msg: 'ingress error', error: String(err) }));
+    return problem(500, 'Internal error', 'The data plane could not serve this request.');
+  });
+
+  app.get('/healthz', (c) => c.json({ ok: true, ready: deps.ready() }, deps.ready() ? 200 : 503));
+
+  app.get('/v1/runs/:id/data', async (c) => {
+    const token = c.req.query('token') ?? /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
+    if (!token) throw new TokenRejected('A token is required: open the run from the console or the API.');
+    const claims = await verifier.verify(token);
+    const runId = c.req.param('id');
+    if (claims.run_id !== runId || !claims.scope.split(' ').includes('runs.read')) throw new TokenRejected('The token does not grant access to this run.');
+    const run = await db.run.findFirst({ where: { id: runId, tenantId: claims.tenant_id } });
+    if (!run) return problem(404, 'Not found', 'This data plane has no such run (yet).');
+    const messages = await db.message.findMany({ where: { runId, tenantId: claims.tenant_id }, include: { result: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    const nodes: NodeExecutionData[] = messages.map((m) => ({
+      messageId: m.id,
+      nodeId: m.nodeId,
+      status: MESSAGE_STATUS[m.status] ?? 'pending',
+      attempts: m.attempts,
+      input: m.payload,
+      ...(m.result?.output != null || m.result?.status === 'succeeded' ? { output: m.result?.output } : {}),
+      ...(m.result?.error ? { error: m.result.error as NodeExecutionData['error'] } : {}),
+      logs: (m.result?.logs ?? []) as NodeExecutionData['logs'],
+      startedAt: m.result?.startedAt.toISOString() ?? null,
+      finishedAt: m.result?.finishedAt.toISOString() ?? null,
+    }));
+    const body: RunData = {
+      runId,
+      status: run.status as RunData['status'],
+      input: run.input,
+      ...(run.status === 'succeeded' ? { output: run.output } : {}),
+      ...(run.error ? { error: run.error as RunData['error'] } : {}),
+      nodes,
+    };
+    return c.json(body, 200, { 'cache-control': 'no-store' });
+  });
+  return app;
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+/**
+ * Commands flow from the control plane to one data plane. Each is delivered at least
+ * once, in `seq` order, until acknowledged; the data plane applies each `id` once.
+ */
+
+/** A workflow version as the data plane stores and runs it. */
+export const workflowVersionRefSchema = z.object({
+  /** Id of the immutable version. */
+  id: z.string(),
+  workflowId: z.string(),
+  /** 1, 2, 3… per workflow. */
+  version: z.number().int().positive(),
+  /** The validated workflow document (see `@orvanta/spec`). */
+  document: z.record(z.string(), z.unknown()),
+});
+
+export const runStartCommandSchema = z.object({
+  type: z.literal('run.start'),
+  payload: z.object({
+    runId: z.string(),
+    tenantId: z.string(),
+    trigger: z.string(),
+    workflowVersion: workflowVersionRefSchema,
+    /** W3C trace context of the request that started the run. */
+    traceparent: z.string().optional(),
+  }),
+  /** Customer data in transit; the control plane erases it once this command is acked. */
+  customerData: z.object({ input: z.unknown() }),
+});
+
+export const runCancelCommandSchema = z.object({
+  type: z.literal('run.cancel'),
+  payload: z.object({ runId: z.string(), tenantId: z.string() }),
+  customerData: z.null().optional(),
+});
+
+export const commandBodySchema = z.discriminatedUnion('type', [runStartCommandSchema, runCancelCommandSchema]);
+export type CommandBody = z.infer<typeof commandBodySchema>;
+export type CommandType = CommandBody['type'];
+
+export const commandEnvelopeSchema = z.intersection(
+  z.object({
+    /** Unique id; applying is idempotent by it. */
+    id: z.string(),
+    /** Position in this data plane's command stream (a decimal string: it is a bigint). */
+    seq: z.string(),
+    createdAt: z.string(),
+  }),
+  commandBodySchema,
+);
+export type CommandEnvelope = z.infer<typeof commandEnvelopeSchema>;
+
+export const commandBatchSchema = z.object({ commands: z.array(commandEnvelopeSchema) });
+export const ackRequestSchema = z.object({ ids: z.array(z.string()).min(1).max(1000) });

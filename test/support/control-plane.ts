@@ -1,0 +1,55 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { createTestDatabase } from '@orvanta/devstack/testing';
+import { createApiApp } from '../../apps/console/src/server/api/app.ts';
+import type { ServerDeps } from '../../apps/console/src/server/api/context.ts';
+import type { ControlPlaneConfig } from '../../apps/console/src/server/config.ts';
+import { createDb, type Db } from '../../apps/console/src/server/db/client.ts';
+import { createGatewayApp } from '../../apps/console/src/server/dataplanes/gateway.ts';
+import { TokenSigner } from '../../apps/console/src/server/dataplanes/signing.ts';
+import { ensureDataPlane, ensureTenant } from '../../apps/console/src/server/seed.ts';
+
+export interface TestControlPlane {
+  url: string;
+  db: Db;
+  deps: ServerDeps;
+  /** Creates a tenant with an owner and an API key, homed on `dataPlaneId`. */
+  tenant(slug: string, dataPlaneId?: string | null): ReturnType<typeof ensureTenant>;
+  /** Registers a data plane and returns a one-time enrollment token. */
+  dataPlane(id: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The control plane's HTTP apps (the same Hono apps Next mounts under /api/v1 and
+ * /api/dataplane/v1) on a real port, over a database of this test file's own.
+ */
+export async function startTestControlPlane(overrides: Partial<ControlPlaneConfig> = {}): Promise<TestControlPlane> {
+  const database = await createTestDatabase('control');
+  const db = createDb(database.url);
+  let handler: ((request: Request) => Response | Promise<Response>) | undefined;
+  const server = await new Promise<ServerType>((resolve) => {
+    const s = serve({ fetch: (request) => handler!(request), port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const config: ControlPlaneConfig = { DATABASE_URL: database.url, AUTH_SECRET: randomBytes(32).toString('hex'), PUBLIC_URL: url, MAX_PAYLOAD_BYTES: 10 * 1024 * 1024, ...overrides };
+  const deps: ServerDeps = { db, config, signer: new TokenSigner(db, config.AUTH_SECRET) };
+  const api = createApiApp(deps);
+  const gateway = createGatewayApp(deps);
+  handler = (request) => (new URL(request.url).pathname.startsWith('/api/v1') ? api.fetch(request) : gateway.fetch(request));
+
+  return {
+    url,
+    db,
+    deps,
+    tenant: (slug, dataPlaneId = null) => ensureTenant(db, { slug, name: slug, email: `owner@${slug}.test`, ownerName: `${slug} owner` }, dataPlaneId),
+    dataPlane: async (id) => (await ensureDataPlane(db, { id, name: id, kind: 'shared', region: 'test' })).enrollmentToken,
+    async stop() {
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await db.$disconnect();
+      await database.drop();
+    },
+  };
+}
