@@ -90,6 +90,9 @@ async function main() {
     return pg.url;
   }
   const controlUrl = await database(env.DATABASE_URL, 'control plane', 'pg-control');
+  // An embedded PGlite serves one session: interleaved pooled connections would collide.
+  const controlPool = env.DATABASE_URL ? '10' : '1';
+  const dataPlanePool = env.DATAPLANE_DATABASE_URL ? '10' : '1';
   const dataPlaneUrl = await database(env.DATAPLANE_DATABASE_URL, 'data plane', 'pg-dataplane');
   let redisUrl = env.REDIS_URL;
   if (!redisUrl) {
@@ -107,7 +110,7 @@ async function main() {
   // Demo data: reused when it still works, replaced (and audited) when it does not.
   const demoFile = path.join(env.ORVANTA_HOME, 'demo.json');
   const consoleUrl = `http://localhost:${env.PORT}`;
-  const db = createDb(controlUrl, { max: 2 });
+  const db = createDb(controlUrl, { max: 1 });
   const { enrollmentToken } = await ensureDataPlane(db, LOCAL_DATA_PLANE);
   const saved = readJson<DemoCredentials>(demoFile);
   const demo = await ensureTenant(db, DEMO_TENANT, LOCAL_DATA_PLANE.id, saved?.slug === DEMO_TENANT.slug ? saved : undefined);
@@ -120,7 +123,7 @@ async function main() {
 
   const consoleChild = startChild('console', 'npx', ['next', 'start', '-p', String(env.PORT)], {
     cwd: path.join(root, 'apps/console'),
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', DATABASE_URL: controlUrl, AUTH_SECRET: authSecret, NEXTAUTH_SECRET: authSecret, NEXTAUTH_URL: consoleUrl, PUBLIC_URL: consoleUrl },
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', DATABASE_URL: controlUrl, AUTH_SECRET: authSecret, NEXTAUTH_SECRET: authSecret, NEXTAUTH_URL: consoleUrl, PUBLIC_URL: consoleUrl, DATABASE_POOL_MAX: controlPool },
   });
   children.push(consoleChild);
   void consoleChild.exited.then((code) => !shuttingDown && (console.error(`The console exited (${code}).`), shutdown(1)));
@@ -131,6 +134,7 @@ async function main() {
     env: {
       ...process.env,
       DATABASE_URL: dataPlaneUrl,
+      DATABASE_POOL_MAX: dataPlanePool,
       REDIS_URL: redisUrl,
       REDIS_PREFIX: env.REDIS_PREFIX,
       CONTROL_PLANE_URL: consoleUrl,

@@ -27,17 +27,18 @@ export interface TestControlPlane {
  */
 export async function startTestControlPlane(overrides: Partial<ControlPlaneConfig> = {}): Promise<TestControlPlane> {
   const database = await createTestDatabase('control');
-  const db = createDb(database.url);
-  let handler: ((request: Request) => Response | Promise<Response>) | undefined;
+  const poolMax = process.env.TEST_DATABASE_URL ? 10 : 1; // embedded PGlite serves one session
+  const db = createDb(database.url, { max: poolMax });
+  const route: { handler?: (request: Request) => Response | Promise<Response> } = {};
   const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: (request) => handler!(request), port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    const s = serve({ fetch: (request) => route.handler!(request), port: 0, hostname: '127.0.0.1' }, () => resolve(s));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const config: ControlPlaneConfig = { DATABASE_URL: database.url, AUTH_SECRET: randomBytes(32).toString('hex'), PUBLIC_URL: url, MAX_PAYLOAD_BYTES: 10 * 1024 * 1024, ...overrides };
+  const config: ControlPlaneConfig = { DATABASE_URL: database.url, AUTH_SECRET: randomBytes(32).toString('hex'), PUBLIC_URL: url, MAX_PAYLOAD_BYTES: 10 * 1024 * 1024, DATABASE_POOL_MAX: poolMax, ...overrides };
   const deps: ServerDeps = { db, config, signer: new TokenSigner(db, config.AUTH_SECRET) };
   const api = createApiApp(deps);
   const gateway = createGatewayApp(deps);
-  handler = (request) => (new URL(request.url).pathname.startsWith('/api/v1') ? api.fetch(request) : gateway.fetch(request));
+  route.handler = (request) => (new URL(request.url).pathname.startsWith('/api/v1') ? api.fetch(request) : gateway.fetch(request));
 
   return {
     url,
@@ -46,7 +47,7 @@ export async function startTestControlPlane(overrides: Partial<ControlPlaneConfi
     tenant: (slug, dataPlaneId = null) => ensureTenant(db, { slug, name: slug, email: `owner@${slug}.test`, ownerName: `${slug} owner` }, dataPlaneId),
     dataPlane: async (id) => (await ensureDataPlane(db, { id, name: id, kind: 'shared', region: 'test' })).enrollmentToken,
     async stop() {
-      server.closeAllConnections?.();
+      if ('closeAllConnections' in server) server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await db.$disconnect();
       await database.drop();

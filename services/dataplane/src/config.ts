@@ -9,6 +9,8 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 export const dataPlaneConfigSchema = z.object({
   /** This data plane's own Postgres: run inputs, outputs, logs. */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+  /** Connections in the database pool; 1 for an embedded PGlite, which serves a single session. */
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   /** This data plane's Redis (BullMQ transport; Postgres stays the truth). */
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
   /** Key prefix for every Redis key, so several data planes can share one Redis. */

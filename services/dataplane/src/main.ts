@@ -27,7 +27,7 @@ export interface RunningDataPlane {
 export async function startDataPlane(role: Role, config: DataPlaneConfig): Promise<RunningDataPlane> {
   const log = createLogger(config.LOG_LEVEL, { service: 'dataplane', role });
   if (config.MIGRATE_ON_START) await migrate({ connectionString: config.DATABASE_URL, plane: 'dataplane', log: (line) => log.info(line) });
-  const db = createDb(config.DATABASE_URL);
+  const db = createDb(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX });
   const producer = redisConnection(config.REDIS_URL, 'producer');
   producer.on('error', () => undefined); // reconnects by itself; the reconciler covers gaps
   const queue = new NodeQueue(producer, config.REDIS_PREFIX);

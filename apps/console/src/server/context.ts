@@ -31,7 +31,7 @@ export function createServerContext(deps: ServerDeps): ServerContext {
 export function serverContext(): ServerContext {
   if (!store[globalKey]) {
     const config = parseControlPlaneConfig(process.env);
-    const db = createDb(config.DATABASE_URL);
+    const db = createDb(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX });
     store[globalKey] = createServerContext({ config, db, signer: new TokenSigner(db, config.AUTH_SECRET) });
   }
   return store[globalKey];
