@@ -37,14 +37,14 @@ const sleep = (ms: number, signal: AbortSignal) =>
  * working and events wait in the outbox.
  */
 export class Agent {
-  private readonly client: GatewayClient;
   private readonly abort = new AbortController();
+  private readonly client: GatewayClient;
   private loops: Promise<void>[] = [];
   private reenrollTried = false;
   dataPlaneId?: string;
 
   constructor(private readonly o: AgentOptions) {
-    this.client = new GatewayClient(o.controlPlaneUrl);
+    this.client = new GatewayClient(o.controlPlaneUrl, this.abort.signal);
   }
 
   async start(): Promise<void> {

@@ -24,13 +24,17 @@ export class GatewayError extends Error {
 export class GatewayClient {
   credential?: string;
 
-  constructor(private readonly baseUrl: string) {}
+  /** `stop` aborts in-flight calls (a held long-poll) so shutdown is prompt. */
+  constructor(
+    private readonly baseUrl: string,
+    private readonly stop?: AbortSignal,
+  ) {}
 
   private async call<T>(path: string, init: RequestInit & { timeoutMs?: number } = {}): Promise<T> {
     const headers = new Headers(init.headers);
     if (this.credential) headers.set('authorization', `Bearer ${this.credential}`);
     if (init.body) headers.set('content-type', 'application/json');
-    const response = await fetch(new URL(path, this.baseUrl), { ...init, headers, signal: AbortSignal.timeout(init.timeoutMs ?? 15_000) });
+    const response = await fetch(new URL(path, this.baseUrl), { ...init, headers, signal: AbortSignal.any([AbortSignal.timeout(init.timeoutMs ?? 15_000), ...(this.stop ? [this.stop] : [])]) });
     if (!response.ok) {
       const problem = (await response.json().catch(() => null)) as { detail?: string } | null;
       throw new GatewayError(response.status, problem?.detail ?? `control plane answered ${response.status} ${response.statusText}`);
