@@ -20,6 +20,8 @@ import { ensureDatabase } from './lib/databases.ts';
 import { maskUrl, startChild, stopChild, waitFor, type Child } from './lib/processes.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
+// Run Next's CLI with node directly: signals sent to `npx` do not reach the server it starts.
+const nextBin = path.join(root, 'node_modules/next/dist/bin/next');
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
@@ -43,7 +45,7 @@ async function shutdown(code: number): Promise<never> {
   if (!shuttingDown) {
     shuttingDown = true;
     console.log('Stopping Orvanta…');
-    for (const child of [...children].reverse()) await stopChild(child);
+    await Promise.all(children.map((child) => stopChild(child)));
     for (const cleanup of cleanups.reverse()) await cleanup().catch((err) => console.error(`cleanup failed: ${(err as Error).message}`));
   }
   process.exit(code);
@@ -118,10 +120,10 @@ async function main() {
 
   if (consoleBuildIsStale(root)) {
     console.log('Building the console (first start or sources changed)…');
-    execFileSync('npx', ['next', 'build'], { cwd: path.join(root, 'apps/console'), stdio: 'inherit', env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
+    execFileSync(process.execPath, [nextBin, 'build'], { cwd: path.join(root, 'apps/console'), stdio: 'inherit', env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
   }
 
-  const consoleChild = startChild('console', 'npx', ['next', 'start', '-p', String(env.PORT)], {
+  const consoleChild = startChild('console', process.execPath, [nextBin, 'start', '-p', String(env.PORT)], {
     cwd: path.join(root, 'apps/console'),
     env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', DATABASE_URL: controlUrl, AUTH_SECRET: authSecret, NEXTAUTH_SECRET: authSecret, NEXTAUTH_URL: consoleUrl, PUBLIC_URL: consoleUrl, DATABASE_POOL_MAX: controlPool },
   });
