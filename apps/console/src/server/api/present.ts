@@ -4,16 +4,20 @@ import type { NodeStatus, RunStatus } from '@orvanta/protocol';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export function presentWorkflow(w: WorkflowWithVersion) {
+/** A workflow summary, as lists show it. */
+export function presentWorkflowSummary(w: Omit<WorkflowWithVersion, 'current'>) {
   return {
     id: w.id,
     name: w.name,
     version: w.latestVersion,
     createdAt: w.createdAt.toISOString(),
     updatedAt: w.updatedAt.toISOString(),
-    document: w.current.document as Record<string, unknown>,
     links: { self: `/api/v1/workflows/${w.id}`, runs: `/api/v1/runs?workflowId=${w.id}` },
   };
+}
+
+export function presentWorkflow(w: WorkflowWithVersion) {
+  return { ...presentWorkflowSummary(w), document: w.current.document as Record<string, unknown> };
 }
 
 export function presentRun(run: RunWithNodes, data?: { href: string; expiresAt: Date } | null) {

@@ -13,7 +13,7 @@ export type WorkflowWithVersion = Workflow & { current: WorkflowVersion };
 const nameTaken = (name: string) =>
   new AppError('conflict', 'Workflow name taken', `A workflow named ${JSON.stringify(name)} already exists. Save a new version of it with PUT /api/v1/workflows/{id}, or choose another name.`);
 
-async function isUniqueViolation(err: unknown): Promise<boolean> {
+function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && 'code' in err && (err as { code: unknown }).code === 'P2002';
 }
 
@@ -38,7 +38,7 @@ export async function createWorkflow(db: Db, call: CallContext, document: Workfl
       return { ...workflow, current };
     });
   } catch (err) {
-    if (await isUniqueViolation(err)) throw nameTaken(document.name);
+    if (isUniqueViolation(err)) throw nameTaken(document.name);
     throw err;
   }
 }
@@ -69,7 +69,7 @@ export async function saveWorkflowVersion(db: Db, call: CallContext, workflowId:
       return { ...workflow, current };
     });
   } catch (err) {
-    if (await isUniqueViolation(err)) throw nameTaken(document.name);
+    if (isUniqueViolation(err)) throw nameTaken(document.name);
     throw err;
   }
 }

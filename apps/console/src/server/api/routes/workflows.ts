@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import { AppError } from '../../errors.ts';
 import { createWorkflow, findWorkflows, getWorkflow, saveWorkflowVersion } from '../../workflows/service.ts';
 import type { ApiEnv, ServerDeps } from '../context.ts';
-import { presentWorkflow } from '../present.ts';
+import { presentWorkflow, presentWorkflowSummary } from '../present.ts';
 import { validationError } from '../problem.ts';
 import { idParam, pageQuery, problemSchema, workflowListSchema, workflowSchema } from '../schemas.ts';
 
@@ -78,11 +78,7 @@ export function registerWorkflowRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDep
     }),
     async (c) => {
       const { items, nextCursor } = await findWorkflows(db, c.get('call'), c.req.valid('query'));
-      const data = items.map((w) => {
-        const { document: _document, ...rest } = presentWorkflow({ ...w, current: { document: {} } as never });
-        return rest;
-      });
-      return c.json({ data, nextCursor }, 200);
+      return c.json({ data: items.map(presentWorkflowSummary), nextCursor }, 200);
     },
   );
 
