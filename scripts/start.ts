@@ -81,21 +81,19 @@ async function main() {
   if (!env.AUTH_SECRET && !existsSync(secretFile)) writePrivate(secretFile, JSON.stringify(authSecret));
 
   const notes: string[] = [];
-  async function database(url: string | undefined, label: string, dir: string): Promise<string> {
+  /** A database URL plus the pool size an embedded one needs (real servers keep the programs' default). */
+  async function database(url: string | undefined, label: string, dir: string): Promise<{ url: string; poolEnv: { DATABASE_POOL_MAX?: string } }> {
     if (url) {
       if (await ensureDatabase(url)) notes.push(`created database ${maskUrl(url)}`);
-      return url;
+      return { url, poolEnv: {} };
     }
     const pg = await startEmbeddedPostgres({ dataDir: path.join(env.ORVANTA_HOME, dir) });
     cleanups.push(pg.stop);
     notes.push(`${label}: embedded PGlite in ${path.join(env.ORVANTA_HOME, dir)} (set ${label === 'control plane' ? 'DATABASE_URL' : 'DATAPLANE_DATABASE_URL'} to use a real server)`);
-    return pg.url;
+    return { url: pg.url, poolEnv: { DATABASE_POOL_MAX: String(pg.poolMax) } };
   }
-  const controlUrl = await database(env.DATABASE_URL, 'control plane', 'pg-control');
-  // An embedded PGlite serves one session: interleaved pooled connections would collide.
-  const controlPool = env.DATABASE_URL ? '10' : '1';
-  const dataPlanePool = env.DATAPLANE_DATABASE_URL ? '10' : '1';
-  const dataPlaneUrl = await database(env.DATAPLANE_DATABASE_URL, 'data plane', 'pg-dataplane');
+  const { url: controlUrl, poolEnv: controlPool } = await database(env.DATABASE_URL, 'control plane', 'pg-control');
+  const { url: dataPlaneUrl, poolEnv: dataPlanePool } = await database(env.DATAPLANE_DATABASE_URL, 'data plane', 'pg-dataplane');
   let redisUrl = env.REDIS_URL;
   if (!redisUrl) {
     const redis = await startEmbeddedRedis();
@@ -125,7 +123,7 @@ async function main() {
 
   const consoleChild = startChild('console', process.execPath, [nextBin, 'start', '-p', String(env.PORT)], {
     cwd: path.join(root, 'apps/console'),
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', DATABASE_URL: controlUrl, AUTH_SECRET: authSecret, NEXTAUTH_SECRET: authSecret, NEXTAUTH_URL: consoleUrl, PUBLIC_URL: consoleUrl, DATABASE_POOL_MAX: controlPool },
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', DATABASE_URL: controlUrl, AUTH_SECRET: authSecret, NEXTAUTH_SECRET: authSecret, NEXTAUTH_URL: consoleUrl, PUBLIC_URL: consoleUrl, ...controlPool },
   });
   children.push(consoleChild);
   void consoleChild.exited.then((code) => !shuttingDown && (console.error(`The console exited (${code}).`), shutdown(1)));
@@ -136,7 +134,7 @@ async function main() {
     env: {
       ...process.env,
       DATABASE_URL: dataPlaneUrl,
-      DATABASE_POOL_MAX: dataPlanePool,
+      ...dataPlanePool,
       REDIS_URL: redisUrl,
       REDIS_PREFIX: env.REDIS_PREFIX,
       CONTROL_PLANE_URL: consoleUrl,

@@ -4,7 +4,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { createTestDatabase } from '@orvanta/devstack/testing';
 import { createApiApp } from '../../apps/console/src/server/api/app.ts';
 import type { ServerDeps } from '../../apps/console/src/server/api/context.ts';
-import type { ControlPlaneConfig } from '../../apps/console/src/server/config.ts';
+import { parseControlPlaneConfig, type ControlPlaneConfig } from '../../apps/console/src/server/config.ts';
 import { createDb, type Db } from '../../apps/console/src/server/db/client.ts';
 import { createGatewayApp } from '../../apps/console/src/server/dataplanes/gateway.ts';
 import { TokenSigner } from '../../apps/console/src/server/dataplanes/signing.ts';
@@ -27,14 +27,16 @@ export interface TestControlPlane {
  */
 export async function startTestControlPlane(overrides: Partial<ControlPlaneConfig> = {}): Promise<TestControlPlane> {
   const database = await createTestDatabase('control');
-  const poolMax = process.env.TEST_DATABASE_URL ? 10 : 1; // embedded PGlite serves one session
-  const db = createDb(database.url, { max: poolMax });
   const route: { handler?: (request: Request) => Response | Promise<Response> } = {};
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: (request) => route.handler!(request), port: 0, hostname: '127.0.0.1' }, () => resolve(s));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const config: ControlPlaneConfig = { DATABASE_URL: database.url, AUTH_SECRET: randomBytes(32).toString('hex'), PUBLIC_URL: url, MAX_PAYLOAD_BYTES: 10 * 1024 * 1024, DATABASE_POOL_MAX: poolMax, ...overrides };
+  const config: ControlPlaneConfig = {
+    ...parseControlPlaneConfig({ DATABASE_URL: database.url, AUTH_SECRET: randomBytes(32).toString('hex'), PUBLIC_URL: url, DATABASE_POOL_MAX: database.poolMax?.toString() }),
+    ...overrides,
+  };
+  const db = createDb(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX });
   const deps: ServerDeps = { db, config, signer: new TokenSigner(db, config.AUTH_SECRET) };
   const api = createApiApp(deps);
   const gateway = createGatewayApp(deps);

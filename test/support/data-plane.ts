@@ -46,7 +46,7 @@ export async function createTestDataPlane(options: { controlPlaneUrl: string; en
       env: {
         ...process.env,
         DATABASE_URL: database.url,
-        DATABASE_POOL_MAX: process.env.TEST_DATABASE_URL ? '10' : '1',
+        ...(database.poolMax ? { DATABASE_POOL_MAX: String(database.poolMax) } : {}),
         REDIS_URL: redis.url,
         REDIS_PREFIX: redis.prefix,
         CONTROL_PLANE_URL: options.controlPlaneUrl,

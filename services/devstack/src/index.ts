@@ -14,6 +14,15 @@ export interface EmbeddedService {
   stop(): Promise<void>;
 }
 
+export interface EmbeddedPostgres extends EmbeddedService {
+  /**
+   * Connections a client pool may open: 1. PGlite is one backend session, so two pooled
+   * connections would interleave their statements ("unnamed prepared statement does not
+   * exist"). Pass it as the programs' DATABASE_POOL_MAX.
+   */
+  poolMax: number;
+}
+
 export interface EmbeddedPostgresOptions {
   /** Persist to this directory (created if missing); in memory when absent. */
   dataDir?: string;
@@ -25,14 +34,14 @@ export interface EmbeddedPostgresOptions {
  * Starts PGlite behind the Postgres wire protocol. One PGlite holds one database
  * ("postgres"), so start one per database you need.
  */
-export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions = {}): Promise<EmbeddedService> {
+export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgres> {
   if (opts.dataDir) await mkdir(opts.dataDir, { recursive: true });
   const db = await PGlite.create(opts.dataDir ? { dataDir: opts.dataDir } : {});
   return servePGlite(db, opts.port);
 }
 
 /** Serves an open PGlite on 127.0.0.1; stop() also closes the PGlite. */
-export async function servePGlite(db: PGlite, port = 0): Promise<EmbeddedService> {
+export async function servePGlite(db: PGlite, port = 0): Promise<EmbeddedPostgres> {
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: 10 });
   try {
     await server.start();
@@ -45,6 +54,7 @@ export async function servePGlite(db: PGlite, port = 0): Promise<EmbeddedService
   let stopping: Promise<void> | undefined;
   return {
     url,
+    poolMax: 1,
     stop: () =>
       (stopping ??= (async () => {
         await server.stop();

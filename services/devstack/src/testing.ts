@@ -18,6 +18,8 @@ export interface TestDatabase {
   url: string;
   /** Drops the database (or stops the embedded server). Safe to call twice. */
   drop(): Promise<void>;
+  /** Set for an embedded database (see EmbeddedPostgres.poolMax); absent for a real server. */
+  poolMax?: number;
 }
 
 export interface TestRedis {
@@ -123,7 +125,7 @@ async function buildTemplate(plane: Plane): Promise<Blob> {
 async function createEmbeddedDatabase(plane: Plane): Promise<TestDatabase> {
   const db = await PGlite.create({ loadDataDir: await template(plane) });
   const served = await servePGlite(db);
-  return { url: served.url, drop: served.stop };
+  return { url: served.url, drop: served.stop, poolMax: served.poolMax };
 }
 
 /**

@@ -157,7 +157,8 @@ export class Orvanta {
     },
     /** Fetches the run's payloads from its data plane, through the signed `links.data` URL. */
     data: async (runOrId: Run | string): Promise<RunData> => {
-      const run = typeof runOrId === 'string' || !runOrId.links.data ? await this.runs.get(typeof runOrId === 'string' ? runOrId : runOrId.id) : runOrId;
+      // Only `runs.get` carries a fresh signed link; list results and old objects are re-read.
+      const run = typeof runOrId === 'string' ? await this.runs.get(runOrId) : runOrId.links.data ? runOrId : await this.runs.get(runOrId.id);
       if (!run.links.data) throw new Error(`Run ${run.id}'s data plane has not reported where it can be reached yet.`);
       const response = await this.fetchImpl(run.links.data);
       if (!response.ok) throw new OrvantaError((await response.json()) as Problem);

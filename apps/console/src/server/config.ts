@@ -7,9 +7,9 @@ export const controlPlaneConfigSchema = z.object({
   AUTH_SECRET: z.string().min(32, 'must be at least 32 characters (openssl rand -base64 32)'),
   /** The console's public origin, e.g. https://app.orvanta.example. */
   PUBLIC_URL: z.url().default('http://localhost:3000'),
-  /** Largest accepted run input, in bytes (default 10 MiB). */
   /** Connections in the database pool; 1 for an embedded PGlite, which serves a single session. */
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  /** Largest accepted run input, in bytes (default 10 MiB). */
   MAX_PAYLOAD_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
 });
 export type ControlPlaneConfig = z.infer<typeof controlPlaneConfigSchema>;
