@@ -2,12 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { createTestDatabase } from '@orvanta/devstack/testing';
-import { createApiApp } from '../../apps/console/src/server/api/app.ts';
 import type { ServerDeps } from '../../apps/console/src/server/api/context.ts';
 import { parseControlPlaneConfig, type ControlPlaneConfig } from '../../apps/console/src/server/config.ts';
-import { createDb, type Db } from '../../apps/console/src/server/db/client.ts';
-import { createGatewayApp } from '../../apps/console/src/server/dataplanes/gateway.ts';
-import { TokenSigner } from '../../apps/console/src/server/dataplanes/signing.ts';
+import { createServerContext, createServerDeps } from '../../apps/console/src/server/context.ts';
+import type { Db } from '../../apps/console/src/server/db/client.ts';
 import { ensureDataPlane, ensureTenant } from '../../apps/console/src/server/seed.ts';
 
 export interface TestControlPlane {
@@ -33,14 +31,16 @@ export async function startTestControlPlane(overrides: Partial<ControlPlaneConfi
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const config: ControlPlaneConfig = {
-    ...parseControlPlaneConfig({ DATABASE_URL: database.url, AUTH_SECRET: randomBytes(32).toString('hex'), PUBLIC_URL: url, DATABASE_POOL_MAX: database.poolMax?.toString() }),
+    ...parseControlPlaneConfig({ DATABASE_URL: database.url, AUTH_SECRET: randomBytes(32).toString('hex'), PUBLIC_URL: url, DATABASE_POOL_MAX: database.poolMax?.toString(), MAIL_DEV_OUTBOX: 'true' }),
     ...overrides,
   };
-  const db = createDb(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX });
-  const deps: ServerDeps = { db, config, signer: new TokenSigner(db, config.AUTH_SECRET) };
-  const api = createApiApp(deps);
-  const gateway = createGatewayApp(deps);
-  route.handler = (request) => (new URL(request.url).pathname.startsWith('/api/v1') ? api.fetch(request) : gateway.fetch(request));
+  const deps = createServerDeps(config);
+  const { db } = deps;
+  const { api, account, gateway } = createServerContext(deps);
+  route.handler = (request) => {
+    const path = new URL(request.url).pathname;
+    return (path.startsWith('/api/v1') ? api : path.startsWith('/api/account') ? account : gateway).fetch(request);
+  };
 
   return {
     url,

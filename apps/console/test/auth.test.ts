@@ -43,8 +43,8 @@ describe('passwords', () => {
 });
 
 describe('authorize', () => {
-  const viewer = { type: 'user' as const, id: 'u1', tenantId: 't1', role: 'viewer', email: 'v@x.test' };
-  const key = { type: 'api_key' as const, id: 'k1', tenantId: 't1', scopes: ['runs.read'] };
+  const viewer = { type: 'user' as const, id: 'u1', tenantId: 't1', role: 'viewer', email: 'v@x.test', sessionId: 's1' };
+  const key = { type: 'api_key' as const, id: 'k1', tenantId: 't1', scopes: ['runs.read'], rateLimitPerMinute: null };
 
   it('answers not found, never forbidden, for another tenant’s resource', () => {
     const err = (() => {

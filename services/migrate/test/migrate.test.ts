@@ -11,10 +11,15 @@ import { migrationsDir, schemaPath, snapshotPath } from '../src/paths.ts';
 
 const SERVER_URL = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 
-const EXPECTED_TABLES: Record<Plane, string[]> = {
-  control: ['ApiKey', 'AuditEvent', 'DataPlane', 'DataPlaneCommand', 'DataPlaneEventReceipt', 'Membership', 'Run', 'RunNode', 'SigningKey', 'Tenant', 'User', 'Workflow', 'WorkflowVersion', '_prisma_migrations'],
-  dataplane: ['AgentState', 'AppliedCommand', 'Message', 'NodeResult', 'OutboxEvent', 'Run', 'WorkflowVersion', '_prisma_migrations'],
-};
+/** Every model of the plane's schema.prisma, plus Prisma's bookkeeping table. */
+const EXPECTED_TABLES = Object.fromEntries(
+  await Promise.all(
+    (['control', 'dataplane'] as const).map(async (plane) => {
+      const models = [...(await readFile(schemaPath(plane), 'utf8')).matchAll(/^model (\w+) \{/gm)].map((m) => m[1]!);
+      return [plane, [...models, '_prisma_migrations'].sort()];
+    }),
+  ),
+) as Record<Plane, string[]>;
 
 async function onDisk(plane: Plane, dir = migrationsDir(plane)): Promise<{ name: string; checksum: string }[]> {
   const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();

@@ -11,6 +11,15 @@ export const controlPlaneConfigSchema = z.object({
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   /** Largest accepted run input, in bytes (default 10 MiB). */
   MAX_PAYLOAD_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  /** Outgoing mail server, e.g. smtps://user:pass@smtp.example.com. Unset: mail goes to the dev outbox (/dev/mail). */
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  /** Development only: write mail to the DevMail table, shown to anyone at /dev/mail, instead of sending it. */
+  MAIL_DEV_OUTBOX: z.stringbool().default(false),
+  MAIL_FROM: z.string().default('Orvanta <no-reply@orvanta.localhost>'),
+  /** Requests per minute per API key, unless the key sets its own. */
+  API_KEY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
+  /** Console sessions last this long without signing in again. */
+  SESSION_MAX_AGE_HOURS: z.coerce.number().positive().max(24 * 30).default(8),
 });
 export type ControlPlaneConfig = z.infer<typeof controlPlaneConfigSchema>;
 

@@ -1,10 +1,11 @@
+import { createAccountApp } from './account/app.ts';
 import { createApiApp } from './api/app.ts';
 import type { ServerDeps } from './api/context.ts';
-import { createAuthOptions } from './auth/next-auth.ts';
 import { parseControlPlaneConfig } from './config.ts';
 import { createDb } from './db/client.ts';
 import { createGatewayApp } from './dataplanes/gateway.ts';
 import { TokenSigner } from './dataplanes/signing.ts';
+import { createMailer } from './mail.ts';
 
 /**
  * The control plane's process-wide wiring, built on first use from the environment.
@@ -12,27 +13,23 @@ import { TokenSigner } from './dataplanes/signing.ts';
  */
 interface ServerContext extends ServerDeps {
   api: ReturnType<typeof createApiApp>;
+  account: ReturnType<typeof createAccountApp>;
   gateway: ReturnType<typeof createGatewayApp>;
-  authOptions: ReturnType<typeof createAuthOptions>;
 }
 
 const globalKey = Symbol.for('orvanta.control-plane');
 const store = globalThis as unknown as { [globalKey]?: ServerContext };
 
+export function createServerDeps(config: ServerDeps['config']): ServerDeps {
+  const db = createDb(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX });
+  return { config, db, signer: new TokenSigner(db, config.AUTH_SECRET), mailer: createMailer(db, { smtpUrl: config.SMTP_URL, devOutbox: config.MAIL_DEV_OUTBOX, from: config.MAIL_FROM }) };
+}
+
 export function createServerContext(deps: ServerDeps): ServerContext {
-  return {
-    ...deps,
-    api: createApiApp(deps),
-    gateway: createGatewayApp(deps),
-    authOptions: createAuthOptions(deps.db, deps.config.AUTH_SECRET),
-  };
+  return { ...deps, api: createApiApp(deps), account: createAccountApp(deps), gateway: createGatewayApp(deps) };
 }
 
 export function serverContext(): ServerContext {
-  if (!store[globalKey]) {
-    const config = parseControlPlaneConfig(process.env);
-    const db = createDb(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX });
-    store[globalKey] = createServerContext({ config, db, signer: new TokenSigner(db, config.AUTH_SECRET) });
-  }
+  store[globalKey] ??= createServerContext(createServerDeps(parseControlPlaneConfig(process.env)));
   return store[globalKey];
 }

@@ -6,7 +6,14 @@ import { AppError } from '../errors.ts';
 import { newId } from '@orvanta/protocol';
 import type { ApiEnv, ServerDeps } from './context.ts';
 import { handleError, problemResponse, validationError, zodIssues } from './problem.ts';
+import { hitRateLimit } from '../lib/rate-limit.ts';
+import { requestMeta } from '../auth/actor.ts';
+import { registerApiKeyRoutes } from './routes/api-keys.ts';
+import { registerAuditRoutes } from './routes/audit.ts';
+import { registerMeRoutes } from './routes/me.ts';
+import { registerMemberRoutes } from './routes/members.ts';
 import { registerRunRoutes } from './routes/runs.ts';
+import { registerSsoRoutes } from './routes/sso.ts';
 import { registerWorkflowRoutes } from './routes/workflows.ts';
 
 export const API_BASE_PATH = '/api/v1';
@@ -52,19 +59,28 @@ export function createApiApp(deps: ServerDeps) {
         throw new AppError('forbidden', 'Cross-site request refused', 'Requests signed in with a console session must come from the console.');
       }
     }
-    c.set('call', {
-      actor,
-      meta: {
-        requestId: c.get('requestId'),
-        ip: c.req.header('x-forwarded-for')?.split(',')[0]?.trim() ?? c.req.header('x-real-ip'),
-        userAgent: c.req.header('user-agent')?.slice(0, 500),
-      },
-    });
+    if (actor.type === 'api_key') {
+      // Per-key rate limit, shared by every control-plane replica.
+      const limit = actor.rateLimitPerMinute ?? deps.config.API_KEY_RATE_LIMIT_PER_MINUTE;
+      const result = await hitRateLimit(deps.db, `api_key:${actor.id}`, limit, 60);
+      c.header('RateLimit-Limit', String(result.limit));
+      c.header('RateLimit-Remaining', String(result.remaining));
+      c.header('RateLimit-Reset', String(result.resetSeconds));
+      if (!result.allowed) {
+        throw new AppError('rate_limited', 'Rate limit exceeded', `This API key may make ${limit} requests a minute. Retry in ${result.resetSeconds} seconds.`, { retryAfter: result.resetSeconds });
+      }
+    }
+    c.set('call', { actor, meta: { ...requestMeta(c.req.raw.headers), requestId: c.get('requestId') } });
     await next();
   });
 
+  registerMeRoutes(app, deps);
   registerWorkflowRoutes(app, deps);
   registerRunRoutes(app, deps);
+  registerMemberRoutes(app, deps);
+  registerApiKeyRoutes(app, deps);
+  registerAuditRoutes(app, deps);
+  registerSsoRoutes(app, deps);
 
   app.get('/schema/workflow.json', (c) => c.json(workflowJsonSchema()));
   app.get('/openapi.json', (c) => c.json(openApiDocument(app)));

@@ -15,10 +15,11 @@ export function problemResponse(c: Context, err: AppError): Response {
     requestId: c.get('requestId' as never) as string | undefined,
     ...err.extra,
   };
-  return new Response(JSON.stringify(body), {
-    status: err.status,
-    headers: { 'content-type': 'application/problem+json', ...(err.status === 401 ? { 'www-authenticate': 'Bearer' } : {}) },
-  });
+  const headers = new Headers(c.res?.headers);
+  headers.set('content-type', 'application/problem+json');
+  if (err.status === 401) headers.set('www-authenticate', 'Bearer');
+  if (typeof err.extra.retryAfter === 'number') headers.set('retry-after', String(err.extra.retryAfter));
+  return new Response(JSON.stringify(body), { status: err.status, headers });
 }
 
 export function zodIssues(error: ZodError, prefix?: string): FieldIssue[] {

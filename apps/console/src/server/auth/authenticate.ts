@@ -3,6 +3,7 @@ import type { Db } from '../db/client.ts';
 import { AppError } from '../errors.ts';
 import type { Actor } from './actor.ts';
 import { hashApiKey, isWellFormedApiKey } from './api-keys.ts';
+import { findLiveSession } from './sessions.ts';
 
 export const SESSION_COOKIES = ['__Secure-next-auth.session-token', 'next-auth.session-token'];
 
@@ -29,12 +30,18 @@ export async function authenticate(db: Db, request: Request, authSecret: string)
     if (!match) throw unauthenticated('The Authorization header must be "Bearer <API key>".');
     return authenticateApiKey(db, match[1]!);
   }
-  const cookieHeader = request.headers.get('cookie');
+  const actor = await authenticateSessionCookie(db, request.headers.get('cookie'), authSecret);
+  if (!actor) throw unauthenticated('Send an API key as "Authorization: Bearer <key>", or sign in to the console.');
+  return actor;
+}
+
+/** The signed-in person behind a Cookie header; null when there is no session cookie at all. */
+export async function authenticateSessionCookie(db: Db, cookieHeader: string | null, authSecret: string): Promise<Extract<Actor, { type: 'user' }> | null> {
   for (const name of SESSION_COOKIES) {
     const token = readCookie(cookieHeader, name);
     if (token) return authenticateSession(db, token, authSecret);
   }
-  throw unauthenticated('Send an API key as "Authorization: Bearer <key>", or sign in to the console.');
+  return null;
 }
 
 async function authenticateApiKey(db: Db, secret: string): Promise<Actor> {
@@ -47,21 +54,23 @@ async function authenticateApiKey(db: Db, secret: string): Promise<Actor> {
   if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > 60_000) {
     void db.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: now } }).catch(() => undefined);
   }
-  return { type: 'api_key', id: key.id, tenantId: key.tenantId, scopes: key.scopes };
+  return { type: 'api_key', id: key.id, tenantId: key.tenantId, scopes: key.scopes, rateLimitPerMinute: key.rateLimitPerMinute };
 }
 
-async function authenticateSession(db: Db, token: string, secret: string): Promise<Actor> {
-  const invalid = unauthenticated('Your session has expired. Sign in again.');
+async function authenticateSession(db: Db, token: string, secret: string): Promise<Extract<Actor, { type: 'user' }>> {
+  const invalid = unauthenticated('Your session has ended. Sign in again.');
   const claims = await decode({ token, secret }).catch(() => null);
   const userId = typeof claims?.sub === 'string' ? claims.sub : undefined;
-  const tenantId = typeof claims?.tenantId === 'string' ? claims.tenantId : undefined;
-  if (!userId || !tenantId) throw invalid;
-  // The role is read fresh on every request: a removed member or a changed role takes
-  // effect at once, not when the session expires.
+  const sessionId = typeof claims?.sid === 'string' ? claims.sid : undefined;
+  if (!userId || !sessionId) throw invalid;
+  // The session row and the role are read on every request: a revoked session, a removed
+  // member or a changed role takes effect at once, not when the cookie expires.
+  const session = await findLiveSession(db, sessionId);
+  if (!session || session.userId !== userId) throw invalid;
   const membership = await db.membership.findUnique({
-    where: { tenantId_userId: { tenantId, userId } },
+    where: { tenantId_userId: { tenantId: session.tenantId, userId } },
     include: { user: true },
   });
   if (!membership) throw invalid;
-  return { type: 'user', id: userId, tenantId, role: membership.role, email: membership.user.email };
+  return { type: 'user', id: userId, tenantId: session.tenantId, role: membership.role, email: membership.user.email, sessionId };
 }

@@ -16,6 +16,8 @@ export const PERMISSIONS = [
   'billing.write',
   'data_planes.read',
   'data_planes.write',
+  'settings.read',
+  'settings.write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -37,6 +39,14 @@ export function isRole(value: string): value is Role {
   return (ROLES as readonly string[]).includes(value);
 }
 
+export function isPermission(value: string): value is Permission {
+  return (PERMISSIONS as readonly string[]).includes(value);
+}
+
+export function permissionsOfRole(role: string): readonly Permission[] {
+  return isRole(role) ? ROLE_PERMISSIONS[role] : [];
+}
+
 export function roleHasPermission(role: string, permission: Permission): boolean {
-  return isRole(role) && (ROLE_PERMISSIONS[role] as readonly Permission[]).includes(permission);
+  return permissionsOfRole(role).includes(permission);
 }

@@ -1,31 +1,14 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { TOKEN_ISSUER, type DataPlaneTokenClaims, type Jwks } from '@orvanta/protocol';
 import type { Db } from '../db/client.ts';
+import { open, seal } from '../lib/secretbox.ts';
 import { newId } from '@orvanta/protocol';
 
 const ALG = 'ES256';
 /** Data-plane read tokens live for minutes: long enough to load a run page. */
 export const DATA_TOKEN_TTL_SECONDS = 5 * 60;
 
-function wrappingKey(authSecret: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', authSecret, 'orvanta', 'signing-key-encryption', 32));
-}
-
-function seal(plain: string, authSecret: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', wrappingKey(authSecret), iv);
-  const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-  return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
-}
-
-function open(sealed: string, authSecret: string): string {
-  const [version, iv, tag, body] = sealed.split('.');
-  if (version !== 'v1' || !iv || !tag || !body) throw new Error('Unrecognised signing key encoding.');
-  const decipher = createDecipheriv('aes-256-gcm', wrappingKey(authSecret), Buffer.from(iv, 'base64url'));
-  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-  return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
-}
+const PURPOSE = 'signing-key-encryption';
 
 /** Signs short-lived tokens that browsers present to a data plane's ingress. */
 export class TokenSigner {
@@ -52,10 +35,10 @@ export class TokenSigner {
       const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' };
       const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: ALG };
       row = await this.db.signingKey.create({
-        data: { kid, alg: ALG, publicJwk, privateJwk: seal(JSON.stringify(privateJwk), this.authSecret) },
+        data: { kid, alg: ALG, publicJwk, privateJwk: seal(JSON.stringify(privateJwk), this.authSecret, PURPOSE) },
       });
     }
-    const jwk = JSON.parse(open(row.privateJwk, this.authSecret)) as JWK;
+    const jwk = JSON.parse(open(row.privateJwk, this.authSecret, PURPOSE)) as JWK;
     return { kid: row.kid, key: await importJWK(jwk, ALG) };
   }
 

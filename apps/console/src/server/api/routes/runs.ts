@@ -2,10 +2,9 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { cancelRun, findRuns, getRun, runDataLink, startRun } from '../../runs/service.ts';
 import type { ApiEnv, ServerDeps } from '../context.ts';
 import { presentRun } from '../present.ts';
-import { idParam, problemSchema, runListQuery, runListSchema, runSchema, startRunBodySchema } from '../schemas.ts';
+import { problem, problems, secured } from './common.ts';
+import { idParam, runListQuery, runListSchema, runSchema, startRunBodySchema } from '../schemas.ts';
 
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: problemSchema } } });
-const problems = { 401: problem('Missing or invalid credentials'), 403: problem('Missing permission'), 404: problem('Not found') };
 
 export function registerRunRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDeps) {
   const { db, signer, config } = deps;
@@ -16,7 +15,7 @@ export function registerRunRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDeps) {
       path: '/workflows/{id}/runs',
       summary: "Start a run of the workflow's latest version",
       tags: ['Runs'],
-      security: [{ apiKey: [] }],
+      ...secured('runs.write'),
       request: { params: idParam, body: { required: false, content: { 'application/json': { schema: startRunBodySchema } } } },
       responses: {
         202: { description: 'Queued; poll the run or watch it in the console', content: { 'application/json': { schema: runSchema } } },
@@ -39,7 +38,7 @@ export function registerRunRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDeps) {
       path: '/runs',
       summary: 'List runs, newest first',
       tags: ['Runs'],
-      security: [{ apiKey: [] }],
+      ...secured('runs.read'),
       request: { query: runListQuery },
       responses: { 200: { description: 'A page of runs', content: { 'application/json': { schema: runListSchema } } }, ...problems, 422: problem('Invalid filter') },
     }),
@@ -55,7 +54,7 @@ export function registerRunRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDeps) {
       path: '/runs/{id}',
       summary: 'Get run metadata and a signed link to its data on the data plane',
       tags: ['Runs'],
-      security: [{ apiKey: [] }],
+      ...secured('runs.read'),
       request: { params: idParam },
       responses: { 200: { description: 'The run', content: { 'application/json': { schema: runSchema } } }, ...problems },
     }),
@@ -72,7 +71,7 @@ export function registerRunRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDeps) {
       path: '/runs/{id}/cancel',
       summary: 'Cancel a run: no further nodes start',
       tags: ['Runs'],
-      security: [{ apiKey: [] }],
+      ...secured('runs.write'),
       request: { params: idParam },
       responses: { 202: { description: 'Cancellation requested', content: { 'application/json': { schema: runSchema } } }, ...problems, 409: problem('The run has already finished') },
     }),

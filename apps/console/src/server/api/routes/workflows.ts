@@ -6,14 +6,10 @@ import { createWorkflow, findWorkflows, getWorkflow, saveWorkflowVersion } from 
 import type { ApiEnv, ServerDeps } from '../context.ts';
 import { presentWorkflow, presentWorkflowSummary } from '../present.ts';
 import { validationError } from '../problem.ts';
-import { idParam, pageQuery, problemSchema, workflowListSchema, workflowSchema } from '../schemas.ts';
+import { problem, problems, secured } from './common.ts';
+import { idParam, pageQuery, workflowListSchema, workflowSchema } from '../schemas.ts';
 
-const problems = {
-  401: { description: 'Missing or invalid credentials', content: { 'application/problem+json': { schema: problemSchema } } },
-  403: { description: 'Missing permission', content: { 'application/problem+json': { schema: problemSchema } } },
-  404: { description: 'Not found', content: { 'application/problem+json': { schema: problemSchema } } },
-};
-const invalid = { 422: { description: 'The document does not validate; `errors` names each bad field with its line and column', content: { 'application/problem+json': { schema: problemSchema } } } };
+const invalid = { 422: problem('The document does not validate; `errors` names each bad field with its line and column') };
 
 /** The document is validated by @orvanta/spec (JSON or YAML, with line and column), the same schema the OpenAPI document shows. */
 const documentBody = {
@@ -43,7 +39,7 @@ export function registerWorkflowRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDep
     path: '/workflows',
     summary: 'Create a workflow (version 1) from a JSON or YAML document',
     tags: ['Workflows'],
-    security: [{ apiKey: [] }],
+    ...secured('workflows.write'),
     request: { body: documentBody },
     responses: { 201: { description: 'Created', content: { 'application/json': { schema: workflowSchema } } }, 409: problems[404], ...problems, ...invalid },
   });
@@ -57,7 +53,7 @@ export function registerWorkflowRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDep
     path: '/workflows/{id}',
     summary: 'Save a new immutable version of a workflow',
     tags: ['Workflows'],
-    security: [{ apiKey: [] }],
+    ...secured('workflows.write'),
     request: { params: idParam, body: documentBody },
     responses: { 200: { description: 'The new version', content: { 'application/json': { schema: workflowSchema } } }, ...problems, ...invalid },
   });
@@ -72,7 +68,7 @@ export function registerWorkflowRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDep
       path: '/workflows',
       summary: 'List workflows, newest first',
       tags: ['Workflows'],
-      security: [{ apiKey: [] }],
+      ...secured('workflows.read'),
       request: { query: z.object(pageQuery) },
       responses: { 200: { description: 'A page of workflows', content: { 'application/json': { schema: workflowListSchema } } }, ...problems },
     }),
@@ -88,7 +84,7 @@ export function registerWorkflowRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDep
       path: '/workflows/{id}',
       summary: 'Get a workflow with its latest document',
       tags: ['Workflows'],
-      security: [{ apiKey: [] }],
+      ...secured('workflows.read'),
       request: { params: idParam, query: z.object({ version: z.coerce.number().int().positive().optional() }) },
       responses: { 200: { description: 'The workflow', content: { 'application/json': { schema: workflowSchema } } }, ...problems },
     }),
