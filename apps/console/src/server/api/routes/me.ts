@@ -4,7 +4,7 @@ import { actorPermissions } from '../../auth/authorize.ts';
 import type { ApiEnv, ServerDeps } from '../context.ts';
 import { meSchema, sessionListSchema } from '../identity-schemas.ts';
 import { idParam } from '../schemas.ts';
-import { problems, secured, SIGNED_IN } from './common.ts';
+import { PERSON, problems, secured, SIGNED_IN } from './common.ts';
 
 export function registerMeRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDeps) {
   const { db } = deps;
@@ -42,7 +42,7 @@ export function registerMeRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDeps) {
       path: '/sessions',
       summary: 'Your own active console sessions',
       tags: ['Identity'],
-      ...secured(SIGNED_IN),
+      ...secured(PERSON),
       responses: { 200: { description: 'Sessions, most recently used first', content: { 'application/json': { schema: sessionListSchema } } }, ...problems },
     }),
     async (c) => {
@@ -74,7 +74,7 @@ export function registerMeRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDeps) {
       path: '/sessions/{id}',
       summary: 'Sign out one of your sessions',
       tags: ['Identity'],
-      ...secured(SIGNED_IN),
+      ...secured(PERSON),
       request: { params: idParam },
       responses: { 204: { description: 'Ended' }, ...problems },
     }),
