@@ -190,7 +190,7 @@ describe('tenant isolation', () => {
     const leaks: string[] = [];
     for (const op of operations.filter((o) => o.method === 'GET' && !o.path.includes('{'))) {
       const call = await FIXTURES[key(op)]!({ kind: 'key' });
-      for (const auth of [{ authorization: `Bearer ${b.apiKey}` }, { cookie: cookies.get('owner-b')! }]) {
+      for (const auth of <Record<string, string>[]>[{ authorization: `Bearer ${b.apiKey}` }, { cookie: cookies.get('owner-b')! }]) {
         const res = await send('GET', call, auth);
         const text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body);
         for (const mark of marks) if (text.includes(mark)) leaks.push(`${key(op)} shows ${mark}`);

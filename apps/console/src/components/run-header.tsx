@@ -3,7 +3,17 @@ import { CancelRunButton } from './cancel-run-button';
 import { StatusBadge } from './status-badge';
 import { isTerminal, type Run } from './types';
 
-export function RunHeader({ run, workflowName, onCancelled }: { run: Run; workflowName: string | undefined; onCancelled: (run: Run) => void }) {
+export function RunHeader({
+  run,
+  workflowName,
+  canCancel = true,
+  onCancelled,
+}: {
+  run: Run;
+  workflowName: string | undefined;
+  canCancel?: boolean;
+  onCancelled: (run: Run) => void;
+}) {
   return (
     <div className="page-header">
       <div>
@@ -19,7 +29,7 @@ export function RunHeader({ run, workflowName, onCancelled }: { run: Run; workfl
           <span className="sr-only">Status: </span>
           <StatusBadge status={run.status} testId="run-status" />
         </span>
-        {!isTerminal(run.status) && <CancelRunButton run={run} onCancelled={onCancelled} />}
+        {canCancel && !isTerminal(run.status) && <CancelRunButton run={run} onCancelled={onCancelled} />}
       </div>
     </div>
   );

@@ -20,7 +20,7 @@ const SETTLE_TRIES = 5;
  * A run, live until it is terminal: metadata from the control plane, payloads fetched by
  * the browser from the run's data plane with the signed link each poll returns.
  */
-export function RunView({ runId }: { runId: string }) {
+export function RunView({ runId, canCancel = true }: { runId: string; canCancel?: boolean }) {
   const [run, setRun] = useState<Run | null>(null);
   const [runError, setRunError] = useState<string | null>(null);
   const [data, setData] = useState<RunData | null>(null);
@@ -90,7 +90,7 @@ export function RunView({ runId }: { runId: string }) {
 
   return (
     <div className="stack" data-testid="run-view" data-live={live ? 'true' : 'false'}>
-      <RunHeader run={run} workflowName={workflowName} onCancelled={(r) => setRun((prev) => ({ ...r, links: prev?.links ?? r.links }))} />
+      <RunHeader run={run} workflowName={workflowName} canCancel={canCancel} onCancelled={(r) => setRun((prev) => ({ ...r, links: prev?.links ?? r.links }))} />
       {runError && <Alert kind="warning">Could not refresh this run: {runError}</Alert>}
       <RunSummary run={run} now={now} />
       {run.error && !data?.error && (

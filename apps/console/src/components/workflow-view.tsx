@@ -10,7 +10,7 @@ import { StartRunForm } from './start-run-form';
 import type { Workflow } from './types';
 
 /** A workflow's latest document, and a form to run it. */
-export function WorkflowView({ workflowId }: { workflowId: string }) {
+export function WorkflowView({ workflowId, canRun = true }: { workflowId: string; canRun?: boolean }) {
   const [workflow, setWorkflow] = useState<Workflow | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -37,10 +37,12 @@ export function WorkflowView({ workflowId }: { workflowId: string }) {
           <p className="muted small">Updated {formatDateTime(workflow.updatedAt)}</p>
         </div>
       </div>
-      <section className="card" aria-labelledby="start-title">
-        <h2 id="start-title">Start a run</h2>
-        <StartRunForm workflowId={workflow.id} />
-      </section>
+      {canRun && (
+        <section className="card" aria-labelledby="start-title">
+          <h2 id="start-title">Start a run</h2>
+          <StartRunForm workflowId={workflow.id} />
+        </section>
+      )}
       <section className="card" aria-labelledby="document-title">
         <h2 id="document-title">Document</h2>
         <JsonBlock value={workflow.document} testId="workflow-document" label="Workflow document" />

@@ -1,3 +1,4 @@
+import { cache } from 'react';
 import { headers } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { membershipsOf } from './account/service.ts';
@@ -19,9 +20,9 @@ export interface ConsoleSession {
 /**
  * For server components: the signed-in person, their active tenant, role and permissions,
  * checked the same way as API calls (live session row, fresh membership), or a redirect
- * to /login.
+ * to /login. Cached per request: the layout and the page share one lookup.
  */
-export async function requireSession(): Promise<ConsoleSession> {
+export const requireSession = cache(async (): Promise<ConsoleSession> => {
   const { db, config } = serverContext();
   const actor = await authenticateSessionCookie(db, (await headers()).get('cookie'), config.AUTH_SECRET).catch((err: unknown) => {
     if (err instanceof AppError && err.code === 'unauthenticated') return null;
@@ -38,7 +39,7 @@ export async function requireSession(): Promise<ConsoleSession> {
     memberships,
     sessionId: actor.sessionId,
   };
-}
+});
 
 /** True when mail goes to the development outbox (no SMTP server configured). */
 export function mailOutboxEnabled(): boolean {

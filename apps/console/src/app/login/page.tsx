@@ -1,23 +1,24 @@
 import type { Metadata } from 'next';
 import { LoginForm } from '@/components/login-form';
+import { PublicCard } from '@/components/public-card';
+import { signInPageErrorMessage } from '@/components/sign-in-errors';
+import { mailOutboxEnabled } from '@/server/session';
 
 export const metadata: Metadata = { title: 'Sign in' };
 
+const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
+
 /** Only paths on this console: never send a signed-in user to another site. */
 function safeCallback(value: string | string[] | undefined): string {
-  const url = Array.isArray(value) ? value[0] : value;
+  const url = first(value);
   return url && url.startsWith('/') && !url.startsWith('//') && !url.startsWith('/\\') ? url : '/runs';
 }
 
 export default async function LoginPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
-  const { callbackUrl } = await searchParams;
+  const { callbackUrl, error } = await searchParams;
   return (
-    <main className="login">
-      <div className="login-card card">
-        <p className="brand brand-large">Orvanta</p>
-        <h1>Sign in to the console</h1>
-        <LoginForm callbackUrl={safeCallback(callbackUrl)} />
-      </div>
-    </main>
+    <PublicCard title="Sign in to the console" devMail={mailOutboxEnabled()}>
+      <LoginForm callbackUrl={safeCallback(callbackUrl)} initialError={signInPageErrorMessage(first(error))} />
+    </PublicCard>
   );
 }

@@ -1,15 +1,18 @@
 import type { Metadata } from 'next';
+import { NoAccess } from '@/components/no-access';
 import { WorkflowsList } from '@/components/workflows-list';
+import { requireSession } from '@/server/session';
 
 export const metadata: Metadata = { title: 'Workflows' };
 
-export default function WorkflowsPage() {
+export default async function WorkflowsPage() {
+  const { role, permissions } = await requireSession();
   return (
     <div className="stack">
       <div className="page-header">
         <h1>Workflows</h1>
       </div>
-      <WorkflowsList />
+      {permissions.includes('workflows.read') ? <WorkflowsList /> : <NoAccess role={role} thing="workflows" permission="workflows.read" />}
     </div>
   );
 }

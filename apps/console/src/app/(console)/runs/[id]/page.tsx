@@ -1,5 +1,7 @@
 import type { Metadata } from 'next';
+import { NoAccess } from '@/components/no-access';
 import { RunView } from '@/components/run-view';
+import { requireSession } from '@/server/session';
 
 type Props = { params: Promise<{ id: string }> };
 
@@ -8,6 +10,7 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 }
 
 export default async function RunPage({ params }: Props) {
-  const { id } = await params;
-  return <RunView runId={id} />;
+  const [{ id }, { role, permissions }] = await Promise.all([params, requireSession()]);
+  if (!permissions.includes('runs.read')) return <NoAccess role={role} thing="runs" permission="runs.read" />;
+  return <RunView runId={id} canCancel={permissions.includes('runs.write')} />;
 }
