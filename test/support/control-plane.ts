@@ -2,6 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { createTestDatabase } from '@orvanta/devstack/testing';
+import { newId } from '@orvanta/protocol';
+import { encode } from 'next-auth/jwt';
+import { hashPassword } from '../../apps/console/src/server/auth/passwords.ts';
+import { createUserSession } from '../../apps/console/src/server/auth/sessions.ts';
 import type { ServerDeps } from '../../apps/console/src/server/api/context.ts';
 import { parseControlPlaneConfig, type ControlPlaneConfig } from '../../apps/console/src/server/config.ts';
 import { createServerContext, createServerDeps } from '../../apps/console/src/server/context.ts';
@@ -14,6 +18,13 @@ export interface TestControlPlane {
   deps: ServerDeps;
   /** Creates a tenant with an owner and an API key, homed on `dataPlaneId`. */
   tenant(slug: string, dataPlaneId?: string | null): ReturnType<typeof ensureTenant>;
+  /**
+   * Signs a member in as the console does (a `UserSession` row and the next-auth JWT
+   * cookie naming it) and returns the Cookie header value plus the session id.
+   */
+  signIn(userId: string, tenantId: string): Promise<{ cookie: string; sessionId: string }>;
+  /** Adds a person with this role to the tenant; returns their user and membership ids. */
+  member(tenantId: string, email: string, role: string): Promise<{ userId: string; membershipId: string }>;
   /** Registers a data plane and returns a one-time enrollment token. */
   dataPlane(id: string): Promise<string>;
   stop(): Promise<void>;
@@ -47,6 +58,16 @@ export async function startTestControlPlane(overrides: Partial<ControlPlaneConfi
     db,
     deps,
     tenant: (slug, dataPlaneId = null) => ensureTenant(db, { slug, name: slug, email: `owner@${slug}.test`, ownerName: `${slug} owner` }, dataPlaneId),
+    async signIn(userId, tenantId) {
+      const session = await createUserSession(db, { userId, tenantId, method: 'password', maxAgeSeconds: 3600 });
+      const token = await encode({ token: { sub: userId, sid: session.id }, secret: config.AUTH_SECRET });
+      return { cookie: `next-auth.session-token=${token}`, sessionId: session.id };
+    },
+    async member(tenantId, email, role) {
+      const user = (await db.user.findUnique({ where: { email } })) ?? (await db.user.create({ data: { id: newId('usr'), email, name: email.split('@')[0]!, passwordHash: await hashPassword('correct horse battery') } }));
+      const membership = await db.membership.create({ data: { id: newId('mem'), tenantId, userId: user.id, role } });
+      return { userId: user.id, membershipId: membership.id };
+    },
     dataPlane: async (id) => (await ensureDataPlane(db, { id, name: id, kind: 'shared', region: 'test' })).enrollmentToken,
     async stop() {
       if ('closeAllConnections' in server) server.closeAllConnections();
