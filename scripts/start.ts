@@ -34,7 +34,11 @@ const envSchema = z.object({
   ORVANTA_HOME: z.string().default(path.join(root, '.orvanta')),
 });
 
-const DEMO_TENANT = { slug: 'acme', name: 'Acme Corp', email: 'owner@acme.test', ownerName: 'Ada Owner' };
+// Two demo tenants, so isolation can be seen at once: sign in as one, try the other's key.
+const DEMO_TENANTS = [
+  { slug: 'acme', name: 'Acme Corp', email: 'owner@acme.test', ownerName: 'Ada Owner' },
+  { slug: 'globex', name: 'Globex Inc', email: 'owner@globex.test', ownerName: 'Hank Owner' },
+];
 const LOCAL_DATA_PLANE = { id: 'dp_local_shared', name: 'Local shared region', kind: 'shared' as const, region: 'local' };
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -112,8 +116,14 @@ async function main() {
   const consoleUrl = `http://localhost:${env.PORT}`;
   const db = createDb(controlUrl, { max: 1 });
   const { enrollmentToken } = await ensureDataPlane(db, LOCAL_DATA_PLANE);
-  const saved = readJson<DemoCredentials>(demoFile);
-  const demo = await ensureTenant(db, DEMO_TENANT, LOCAL_DATA_PLANE.id, saved?.slug === DEMO_TENANT.slug ? saved : undefined);
+  const saved = readJson<DemoCredentials & { tenants?: DemoCredentials[] }>(demoFile);
+  const tenants: DemoCredentials[] = [];
+  for (const spec of DEMO_TENANTS) {
+    const previous = saved?.tenants?.find((t) => t.slug === spec.slug) ?? (saved?.slug === spec.slug ? saved : undefined);
+    const { tenantId: _t, userId: _u, ...credentials } = await ensureTenant(db, spec, LOCAL_DATA_PLANE.id, previous);
+    tenants.push(credentials);
+  }
+  const demo = tenants[0]!;
   await db.$disconnect();
 
   if (consoleBuildIsStale(root)) {
@@ -121,9 +131,21 @@ async function main() {
     execFileSync(process.execPath, [nextBin, 'build'], { cwd: path.join(root, 'apps/console'), stdio: 'inherit', env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
   }
 
+  const mailNote = process.env.SMTP_URL ? undefined : `Mail: not sent (no SMTP_URL); read invitations and reset links at ${consoleUrl}/dev/mail`;
   const consoleChild = startChild('console', process.execPath, [nextBin, 'start', '-p', String(env.PORT)], {
     cwd: path.join(root, 'apps/console'),
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', DATABASE_URL: controlUrl, AUTH_SECRET: authSecret, NEXTAUTH_SECRET: authSecret, NEXTAUTH_URL: consoleUrl, PUBLIC_URL: consoleUrl, ...controlPool },
+    env: {
+      ...process.env,
+      NEXT_TELEMETRY_DISABLED: '1',
+      DATABASE_URL: controlUrl,
+      AUTH_SECRET: authSecret,
+      NEXTAUTH_SECRET: authSecret,
+      NEXTAUTH_URL: consoleUrl,
+      PUBLIC_URL: consoleUrl,
+      // Without an SMTP server, invitations and password resets land in the dev outbox.
+      MAIL_DEV_OUTBOX: process.env.SMTP_URL ? 'false' : 'true',
+      ...controlPool,
+    },
   });
   children.push(consoleChild);
   void consoleChild.exited.then((code) => !shuttingDown && (console.error(`The console exited (${code}).`), shutdown(1)));
@@ -151,7 +173,8 @@ async function main() {
     abortIf: dataPlaneChild.exited,
   });
 
-  const credentials = { slug: demo.slug, email: demo.email, password: demo.password, apiKey: demo.apiKey, consoleUrl };
+  // The first tenant's fields stay at the top level (scripts read them); every tenant is in `tenants`.
+  const credentials = { slug: demo.slug, email: demo.email, password: demo.password, apiKey: demo.apiKey, consoleUrl, tenants };
   writePrivate(demoFile, JSON.stringify(credentials, null, 2));
 
   console.log(
@@ -162,6 +185,8 @@ async function main() {
       `Console: ${consoleUrl}`,
       `Login: ${demo.email} / ${demo.password}`,
       `API key: ${demo.apiKey}`,
+      ...tenants.map((t) => `Tenant ${t.slug}: login ${t.email} / ${t.password}, API key: ${t.apiKey}`),
+      ...(mailNote ? [mailNote] : []),
       `Control-plane database: ${maskUrl(controlUrl)}`,
       `Data plane ${LOCAL_DATA_PLANE.id} database: ${maskUrl(dataPlaneUrl)}`,
       `Data plane ${LOCAL_DATA_PLANE.id} ingress: http://localhost:${env.DATAPLANE_PORT}`,
