@@ -55,6 +55,21 @@ async function uniqueSlug(tx: Tx, name: string): Promise<string> {
 
 const system = { type: 'system' as const, id: 'account' };
 
+const isUniqueViolation = (err: unknown) => typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'P2002';
+
+/**
+ * Runs a check-then-create transaction again when a concurrent one created the same row
+ * first (a unique violation): the second run sees that row and answers as it should.
+ */
+async function retryOnConflict<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    return run();
+  }
+}
+
 export interface SignupInput {
   name: string;
   email: string;
@@ -68,7 +83,7 @@ export async function signUp(db: Db, input: SignupInput, meta: RequestMeta) {
   checkPassword(input.password);
   const email = normalizeEmail(input.email);
   const passwordHash = await hashPassword(input.password);
-  return db.$transaction(async (tx) => {
+  return retryOnConflict(() => db.$transaction(async (tx) => {
     if (await tx.user.findUnique({ where: { email } })) {
       throw new AppError('conflict', 'Account exists', `An account with ${email} already exists. Sign in instead, or reset your password.`);
     }
@@ -81,7 +96,7 @@ export async function signUp(db: Db, input: SignupInput, meta: RequestMeta) {
     await recordAudit(tx, { tenantId: tenant.id, actor, action: 'tenant.created', target: { type: 'tenant', id: tenant.id }, after: { slug: tenant.slug, name: tenant.name }, meta });
     await recordAudit(tx, { tenantId: tenant.id, actor, action: 'member.added', target: { type: 'membership', id: membership.id }, after: { userId: user.id, email, role: 'owner', via: 'signup' }, meta });
     return { tenant, user };
-  });
+  }));
 }
 
 export type SignInRefusal = 'CredentialsSignin' | 'locked' | 'rate_limited' | 'sso_required' | 'no_tenant';
@@ -168,7 +183,8 @@ export async function confirmPasswordReset(db: Db, token: string, password: stri
     if (!reset || reset.usedAt || reset.expiresAt <= new Date()) {
       throw new AppError('gone', 'Link expired', 'This password reset link has expired or was already used. Ask for a new one.');
     }
-    await tx.passwordResetToken.update({ where: { id: reset.id }, data: { usedAt: new Date() } });
+    // This link and every other outstanding one for the account stop working.
+    await tx.passwordResetToken.updateMany({ where: { userId: reset.userId, usedAt: null }, data: { usedAt: new Date() } });
     await tx.user.update({ where: { id: reset.userId }, data: { passwordHash, failedLoginCount: 0, lockedUntil: null } });
     const endedSessions = await revokeSessions(tx, { userId: reset.userId });
     await recordAudit(tx, { tenantId: null, actor: { type: 'user', id: reset.userId }, action: 'user.password_reset', target: { type: 'user', id: reset.userId }, after: { endedSessions }, meta });
@@ -200,7 +216,7 @@ export async function describeInvitation(db: Db, token: string) {
 export async function acceptInvitation(db: Db, token: string, input: { name?: string; password?: string }, signedIn: { userId: string; email: string } | null, meta: RequestMeta) {
   await limit(db, `invite:ip:${meta.ip ?? 'unknown'}`, 30, 600, 'invitation attempts from this address');
   const newPasswordHash = input.password && input.name ? (checkPassword(input.password), await hashPassword(input.password)) : null;
-  return db.$transaction(async (tx) => {
+  return retryOnConflict(() => db.$transaction(async (tx) => {
     const invitation = await liveInvitation(tx, token, true);
     let user = await tx.user.findUnique({ where: { email: invitation.email } });
     if (user) {
@@ -231,7 +247,7 @@ export async function acceptInvitation(db: Db, token: string, input: { name?: st
       await recordAudit(tx, { tenantId: invitation.tenantId, actor, action: 'member.added', target: { type: 'membership', id: membership.id }, after: { userId: user.id, email: invitation.email, role: invitation.role, via: 'invitation' }, meta });
     }
     return { tenant: { id: invitation.tenant.id, slug: invitation.tenant.slug, name: invitation.tenant.name }, email: invitation.email };
-  });
+  }));
 }
 
 /** Moves a session to another tenant the person belongs to. */

@@ -109,10 +109,16 @@ export async function revokeApiKey(db: Db, call: CallContext, keyId: string): Pr
  */
 export async function rotateApiKey(db: Db, call: CallContext, keyId: string, gracePeriodSeconds: number) {
   return db.$transaction(async (tx) => {
+    // One rotation at a time per key: concurrent ones wait here, then see replacedById.
+    await tx.$queryRaw`SELECT 1 FROM "ApiKey" WHERE "id" = ${keyId} FOR UPDATE`;
     const key = await loadKeyForWrite(tx, call, keyId);
     const now = Date.now();
     if (key.revokedAt || (key.expiresAt && key.expiresAt.getTime() <= now)) {
       throw new AppError('conflict', 'Key no longer active', `API key ${key.prefix}… is revoked or expired; create a new key instead.`);
+    }
+    if (key.replacedById) {
+      // Its expiry is now the grace period's end: a second replacement would inherit that.
+      throw new AppError('conflict', 'Key already rotated', `API key ${key.prefix}… was already rotated; rotate its replacement (${key.replacedById}) instead, or revoke this one to end its grace period.`);
     }
     checkScopes(call, key.scopes);
     const created = await insertKey(tx, call, { name: key.name, scopes: key.scopes, environment: key.environment, rateLimitPerMinute: key.rateLimitPerMinute, expiresAt: key.expiresAt });

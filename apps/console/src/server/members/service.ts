@@ -90,7 +90,14 @@ export async function removeMember(db: Db, call: CallContext, membershipId: stri
     if (membership.role === 'owner') await assertNotLastOwner(tx, membership.tenantId, membership.id);
     await tx.membership.delete({ where: { id: membership.id } });
     const endedSessions = await revokeSessions(tx, { userId: membership.userId, tenantId: membership.tenantId });
-    const keys = await tx.apiKey.findMany({ where: { tenantId: membership.tenantId, createdById: membership.userId, revokedAt: null }, select: { id: true } });
+    // Their keys, and the keys those keys created (and so on, through revoked ones too): none outlives their access.
+    const made: { id: string; revokedAt: Date | null }[] = [];
+    for (let creators = [membership.userId]; creators.length > 0; ) {
+      const found = await tx.apiKey.findMany({ where: { tenantId: membership.tenantId, createdById: { in: creators }, id: { notIn: made.map((k) => k.id) } }, select: { id: true, revokedAt: true } });
+      made.push(...found);
+      creators = found.map((k) => k.id);
+    }
+    const keys = made.filter((k) => !k.revokedAt);
     await tx.apiKey.updateMany({ where: { id: { in: keys.map((k) => k.id) } }, data: { revokedAt: new Date() } });
     await recordAudit(tx, {
       tenantId: membership.tenantId,
