@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordAudit } from '../../apps/console/src/server/audit.ts';
 import { AUDIT_CSV_COLUMNS } from '../../apps/console/src/server/audit-log.ts';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { apiClient } from '../support/http.ts';
@@ -205,6 +206,15 @@ describe('every change is audited', () => {
     for (const secret of [...secrets, ...keyHashes, ...resetHashes, ...passwordHashes]) expect(everything).not.toContain(secret);
 
     expect((await admin.call('GET', '/api/v1/audit/verify')).body).toMatchObject({ ok: true, firstBroken: null });
+  });
+
+  it('redacts values under secret-sounding names, but keeps flags and counts readable', async () => {
+    const t = await freshTenant('redact');
+    await cp.db.$transaction((tx) =>
+      recordAudit(tx, { tenantId: t.tenantId, actor: { type: 'system' }, action: 'test.redaction', target: { type: 'test' }, after: { clientSecret: 'hunter2-value', clientSecretChanged: true, tokenCount: 3, nested: [{ password: 'pw-value' }] } }),
+    );
+    const event = await cp.db.auditEvent.findFirstOrThrow({ where: { tenantId: t.tenantId, action: 'test.redaction' } });
+    expect(event.after).toEqual({ clientSecret: '[redacted]', clientSecretChanged: true, tokenCount: 3, nested: [{ password: '[redacted]' }] });
   });
 
   it('is readable only with audit.read', async () => {

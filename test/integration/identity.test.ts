@@ -210,6 +210,19 @@ describe('invitations', () => {
     expect(memberships.map((m) => [m.tenantId, m.role]).sort()).toEqual([[a.tenantId, 'viewer'], [b.tenantId, 'developer']].sort());
   });
 
+  it("refuses to accept for a locked account, even with its password", async () => {
+    const t = await freshTenant('locked-join');
+    const home = await freshTenant('locked-home');
+    const existing = await signedInMember(home.tenantId, 'viewer');
+    await t.owner.call('POST', '/api/v1/invitations', { email: existing.email, role: 'viewer' });
+    const token = await linkIn(existing.email, 'invite');
+    await cp.db.user.update({ where: { id: existing.userId }, data: { lockedUntil: new Date(Date.now() + 60_000) } });
+    const refused = await call('POST', `/api/account/invitations/${token}/accept`, { password: PASSWORD });
+    expectProblem(refused, 403);
+    expect(refused.body.detail).toMatch(/locked/);
+    expect(await cp.db.membership.findUnique({ where: { tenantId_userId: { tenantId: t.tenantId, userId: existing.userId } } })).toBeNull();
+  });
+
   it('lets nobody invite to a role with permissions they lack', async () => {
     const t = await freshTenant('perm');
     const admin = await signedInMember(t.tenantId, 'admin');
@@ -337,6 +350,16 @@ describe('sessions', () => {
     expectProblem(await laptop.call('GET', '/api/v1/me'), 401);
   });
 
+  it("audits ending a session in the session's own tenant", async () => {
+    const a = await freshTenant('ses-a');
+    const b = await freshTenant('ses-b');
+    await cp.member(b.tenantId, (await cp.db.user.findUniqueOrThrow({ where: { id: a.userId } })).email, 'viewer');
+    const inB = await sessionOf(a.userId, b.tenantId);
+    expect((await a.owner.call('DELETE', `/api/v1/sessions/${inB.sessionId}`)).status).toBe(204);
+    const events = await cp.db.auditEvent.findMany({ where: { action: 'session.revoked', targetId: inB.sessionId } });
+    expect(events.map((e) => e.tenantId)).toEqual([b.tenantId]);
+  });
+
   it('is for people only: an API key gets 403', async () => {
     const t = await freshTenant('seskey');
     const key = apiClient(cp.url, t.apiKey);
@@ -370,8 +393,9 @@ describe('password sign-in and reset', () => {
     expect(await refusal(passwordSignIn(cp.db, { email: person.email, password: 'a fresh new password' }, meta))).toBe('signed in');
     expect(await refusal(passwordSignIn(cp.db, { email: person.email, password: PASSWORD }, meta))).toBe('CredentialsSignin');
 
-    // The link works once.
+    // The link works once, and says so whatever password comes with it.
     expectProblem(await call('POST', '/api/account/password-reset/confirm', { token, password: 'yet another password' }), 410);
+    expectProblem(await call('POST', '/api/account/password-reset/confirm', { token, password: 'short' }), 410);
     expect(await refusal(passwordSignIn(cp.db, { email: person.email, password: 'yet another password' }, meta))).toBe('CredentialsSignin');
   });
 

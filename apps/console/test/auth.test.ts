@@ -1,3 +1,4 @@
+import { requestMeta } from '../src/server/auth/actor.ts';
 import { describe, expect, it } from 'vitest';
 import { generateApiKey, hashApiKey, isWellFormedApiKey } from '../src/server/auth/api-keys.ts';
 import { authorize } from '../src/server/auth/authorize.ts';
@@ -73,5 +74,20 @@ describe('authorize', () => {
       }
     }
     expect(() => authorize({ ...viewer, role: 'superuser' }, 'runs.read')).toThrow();
+  });
+});
+
+describe('requestMeta', () => {
+  const headers = (xff: string) => new Headers({ 'x-forwarded-for': xff, 'user-agent': 'ua' });
+
+  it('takes the address our own proxy appended, not what the client wrote before it', () => {
+    expect(requestMeta(headers('6.6.6.6, 203.0.113.9')).ip).toBe('203.0.113.9');
+    expect(requestMeta(headers('6.6.6.6, 203.0.113.9, 10.0.0.2'), 2).ip).toBe('203.0.113.9');
+  });
+
+  it('uses the only entry there is (Next fills it from the socket when no proxy did)', () => {
+    expect(requestMeta(headers('127.0.0.1')).ip).toBe('127.0.0.1');
+    expect(requestMeta(headers('198.51.100.1'), 3).ip).toBe('198.51.100.1');
+    expect(requestMeta(new Headers()).ip).toBeUndefined();
   });
 });

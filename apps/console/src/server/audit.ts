@@ -42,7 +42,8 @@ const SECRET_KEYS = /secret|password|token|credential|hash|privatejwk/i;
 function redact(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redact);
   if (value && typeof value === 'object' && !(value instanceof Date)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEYS.test(k) ? '[redacted]' : redact(v)]));
+    // A flag or a number under a secret-sounding name (`clientSecretChanged`) holds no secret.
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEYS.test(k) && typeof v !== 'boolean' && typeof v !== 'number' && v !== null ? '[redacted]' : redact(v)]));
   }
   return value;
 }

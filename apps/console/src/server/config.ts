@@ -18,6 +18,8 @@ export const controlPlaneConfigSchema = z.object({
   MAIL_FROM: z.string().default('Orvanta <no-reply@orvanta.localhost>'),
   /** Requests per minute per API key, unless the key sets its own. */
   API_KEY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
+  /** Proxies in front of the console that append to X-Forwarded-For (load balancer, ingress). */
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
   /** Console sessions last this long without signing in again. */
   SESSION_MAX_AGE_HOURS: z.coerce.number().positive().max(24 * 30).default(8),
 });

@@ -50,7 +50,7 @@ export function createAccountApp(deps: ServerDeps) {
   });
   app.use('*', bodyLimit({ maxSize: 64 * 1024, onError: (c) => problemResponse(c, new AppError('payload_too_large', 'Request too large', 'The request body is larger than 64 KiB.')) }));
 
-  const meta = (c: Context) => ({ ...requestMeta(c.req.raw.headers), requestId: c.get('requestId') as string });
+  const meta = (c: Context) => ({ ...requestMeta(c.req.raw.headers, config.TRUSTED_PROXY_HOPS), requestId: c.get('requestId') as string });
   async function body<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
     const raw = await c.req.json().catch(() => {
       throw new AppError('validation_failed', 'Malformed body', 'Send a JSON body (Content-Type: application/json).');

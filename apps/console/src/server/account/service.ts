@@ -174,15 +174,18 @@ export async function requestPasswordReset(db: Db, deps: MailDeps, rawEmail: str
   });
 }
 
+const resetLinkGone = () => new AppError('gone', 'Link expired', 'This password reset link has expired or was already used. Ask for a new one.');
+
 export async function confirmPasswordReset(db: Db, token: string, password: string, meta: RequestMeta): Promise<void> {
+  // A dead link is the news, whatever the password: say so before judging the password.
+  const known = await db.passwordResetToken.findUnique({ where: { tokenHash: hashToken(token) } });
+  if (!known || known.usedAt || known.expiresAt <= new Date()) throw resetLinkGone();
   checkPassword(password);
   const passwordHash = await hashPassword(password);
   await db.$transaction(async (tx) => {
     const [reset] = await tx.$queryRaw<{ id: string; userId: string; expiresAt: Date; usedAt: Date | null }[]>`
       SELECT "id", "userId", "expiresAt", "usedAt" FROM "PasswordResetToken" WHERE "tokenHash" = ${hashToken(token)} FOR UPDATE`;
-    if (!reset || reset.usedAt || reset.expiresAt <= new Date()) {
-      throw new AppError('gone', 'Link expired', 'This password reset link has expired or was already used. Ask for a new one.');
-    }
+    if (!reset || reset.usedAt || reset.expiresAt <= new Date()) throw resetLinkGone();
     // This link and every other outstanding one for the account stop working.
     await tx.passwordResetToken.updateMany({ where: { userId: reset.userId, usedAt: null }, data: { usedAt: new Date() } });
     await tx.user.update({ where: { id: reset.userId }, data: { passwordHash, failedLoginCount: 0, lockedUntil: null } });
@@ -220,6 +223,9 @@ export async function acceptInvitation(db: Db, token: string, input: { name?: st
     const invitation = await liveInvitation(tx, token, true);
     let user = await tx.user.findUnique({ where: { email: invitation.email } });
     if (user) {
+      if (signedIn?.userId !== user.id && user.lockedUntil && user.lockedUntil > new Date()) {
+        throw new AppError('forbidden', 'Account locked', `The account ${invitation.email} is locked after too many wrong passwords. Try again in 15 minutes, or reset the password.`);
+      }
       const proven = signedIn?.userId === user.id || (input.password !== undefined && (await verifyPassword(input.password, user.passwordHash)));
       if (!proven) {
         throw new AppError('unauthenticated', 'Sign in to accept', `An account with ${invitation.email} already exists: enter its password, or sign in as ${invitation.email}, to accept.`);
@@ -273,7 +279,7 @@ export async function revokeOwnSession(db: Db, call: CallContext, sessionId: str
     if (!session) throw notFound('Session', sessionId);
     if (session.revokedAt) return;
     await tx.userSession.update({ where: { id: sessionId }, data: { revokedAt: new Date() } });
-    await recordAudit(tx, { tenantId: actor.tenantId, actor, action: 'session.revoked', target: { type: 'session', id: sessionId }, before: { ip: session.ip, userAgent: session.userAgent, createdAt: session.createdAt }, meta: call.meta });
+    await recordAudit(tx, { tenantId: session.tenantId, actor, action: 'session.revoked', target: { type: 'session', id: sessionId }, before: { ip: session.ip, userAgent: session.userAgent, createdAt: session.createdAt }, meta: call.meta });
   });
 }
 

@@ -70,7 +70,7 @@ export function createApiApp(deps: ServerDeps) {
         throw new AppError('rate_limited', 'Rate limit exceeded', `This API key may make ${limit} requests a minute. Retry in ${result.resetSeconds} seconds.`, { retryAfter: result.resetSeconds });
       }
     }
-    c.set('call', { actor, meta: { ...requestMeta(c.req.raw.headers), requestId: c.get('requestId') } });
+    c.set('call', { actor, meta: { ...requestMeta(c.req.raw.headers, deps.config.TRUSTED_PROXY_HOPS), requestId: c.get('requestId') } });
     await next();
   });
 

@@ -13,10 +13,18 @@ export interface RequestMeta {
   requestId?: string;
 }
 
-/** Who sent an HTTP request, for the audit trail and rate limits. */
-export function requestMeta(headers: Headers): RequestMeta {
+/**
+ * Who sent an HTTP request, for the audit trail and per-address rate limits. The client
+ * address is the X-Forwarded-For entry added by the outermost of our own proxies: with
+ * `trustedProxyHops` proxies appending to the header, that is the hops-th entry from the
+ * right (entries further left were written by the client and could say anything). Next's
+ * server fills the header from the socket when no proxy did.
+ */
+export function requestMeta(headers: Headers, trustedProxyHops = 1): RequestMeta {
+  const forwarded = (headers.get('x-forwarded-for') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const ip = forwarded.length ? forwarded[Math.max(0, forwarded.length - Math.max(1, trustedProxyHops))] : undefined;
   return {
-    ip: headers.get('x-forwarded-for')?.split(',')[0]?.trim() || headers.get('x-real-ip') || undefined,
+    ip: ip?.slice(0, 64),
     userAgent: headers.get('user-agent')?.slice(0, 500) ?? undefined,
     requestId: headers.get('x-request-id')?.slice(0, 100) ?? undefined,
   };

@@ -30,7 +30,7 @@ interface OidcProfile {
  */
 export async function createAuthOptions(deps: Deps, request?: Request): Promise<NextAuthOptions> {
   const { db, config } = deps;
-  const meta = request ? requestMeta(request.headers) : {};
+  const meta = request ? requestMeta(request.headers, config.TRUSTED_PROXY_HOPS) : {};
   const maxAge = Math.round(config.SESSION_MAX_AGE_HOURS * 3600);
   const providers: NextAuthOptions['providers'] = [
     CredentialsProvider({

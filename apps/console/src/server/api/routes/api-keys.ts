@@ -95,7 +95,7 @@ export function registerApiKeyRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDeps)
       tags: ['API keys'],
       ...secured('api_keys.write'),
       request: { params: idParam, body: { required: false, content: { 'application/json': { schema: rotateBodySchema } } } },
-      responses: { 201: { description: 'The new key', content: { 'application/json': { schema: newApiKeySchema } } }, ...problems, 409: problem('The key is revoked or expired') },
+      responses: { 201: { description: 'The new key', content: { 'application/json': { schema: newApiKeySchema } } }, ...problems, 409: problem('The key is revoked, expired, or already rotated') },
     }),
     async (c) => {
       const body = c.req.header('content-type') ? c.req.valid('json') : { gracePeriodSeconds: 24 * 3600 };
