@@ -119,6 +119,7 @@ describe('SSO routing and sign-in', () => {
 
   it('refuses an unverified email, or one outside the tenant’s domains', async () => {
     await expect(ssoSignIn(cp.db, 'acme', { email: 'bob@acme-sso.test', email_verified: false }, {})).rejects.toThrow('sso_email_unverified');
+    await expect(ssoSignIn(cp.db, 'acme', { name: 'No Email' }, {})).rejects.toThrow('sso_email_missing');
     await expect(ssoSignIn(cp.db, 'acme', { email: 'bob@evil.test', email_verified: true }, {})).rejects.toThrow('sso_domain_mismatch');
     expect(await cp.db.user.findUnique({ where: { email: 'bob@evil.test' } })).toBeNull();
   });

@@ -24,6 +24,8 @@ export function signInPageErrorMessage(error: string | null | undefined): string
     case 'sso_required':
     case 'no_tenant':
       return credentialsErrorMessage(error);
+    case 'sso_email_missing':
+      return 'Your identity provider did not share your email address with Orvanta. Ask your administrator to release the email claim to this application.';
     case 'sso_email_unverified':
       return 'Your identity provider did not confirm your email address, so single sign-on cannot use it. Ask your administrator.';
     case 'sso_not_configured':

@@ -68,6 +68,18 @@ export async function createAuthOptions(deps: Deps, request?: Request): Promise<
       authorization: { params: { scope: 'openid email profile' } },
       idToken: true,
       checks: ['pkce', 'state', 'nonce'],
+      // Providers that follow OIDC Core 5.4 put email and name only in userinfo when an
+      // access token is issued; others only in the ID token. Read both (userinfo wins;
+      // openid-client checks that its subject is the ID token's).
+      userinfo: {
+        async request({ client, tokens }) {
+          // next-auth hands over openid-client's TokenSet, though its type says plain parameters.
+          const set = tokens as unknown as Parameters<typeof client.userinfo>[0] & { claims(): Record<string, unknown> };
+          const fromIdToken = tokens.id_token ? set.claims() : {};
+          const fromUserinfo = tokens.access_token ? await client.userinfo(set) : {};
+          return { ...fromIdToken, ...fromUserinfo } as unknown as OidcProfile;
+        },
+      },
       profile: (profile) => ({ id: profile.sub, email: profile.email ?? null, name: profile.name ?? profile.email ?? null }),
     };
     providers.push(provider);

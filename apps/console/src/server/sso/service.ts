@@ -137,7 +137,8 @@ export async function ssoClientFor(db: Db, slug: string, authSecret: string) {
  */
 export async function ssoSignIn(db: Db, slug: string, profile: { email?: unknown; email_verified?: unknown; name?: unknown }, meta: RequestMeta) {
   const email = typeof profile.email === 'string' ? profile.email.trim().toLowerCase() : '';
-  if (!email || profile.email_verified === false) throw new Error('sso_email_unverified');
+  if (!email) throw new Error('sso_email_missing');
+  if (profile.email_verified === false) throw new Error('sso_email_unverified');
   const tenant = await db.tenant.findUnique({ where: { slug }, include: { sso: { include: { domains: true } } } });
   if (!tenant?.sso?.enabled) throw new Error('sso_not_configured');
   if (!tenant.sso.domains.some((d) => d.domain === emailDomain(email))) throw new Error('sso_domain_mismatch');
