@@ -461,6 +461,33 @@ describe('API keys', () => {
     expect(beyondScopes.body.permission).toBe('api_keys.write');
   });
 
+  it("never does more than its person's current role: demoting them narrows their keys at once", async () => {
+    const t = await freshTenant('narrow');
+    const dev = await signedInMember(t.tenantId, 'developer');
+    const made = await dev.call('POST', '/api/v1/api-keys', { name: 'ci', scopes: ['workflows.read', 'workflows.write', 'api_keys.write'] });
+    expect(made.status).toBe(201);
+    // A key the key makes acts for the same person.
+    const child = await apiClient(cp.url, made.body.secret)('POST', '/api/v1/api-keys', { name: 'child', scopes: ['workflows.write'] });
+    expect(child.status).toBe(201);
+    const key = apiClient(cp.url, made.body.secret);
+    const childKey = apiClient(cp.url, child.body.secret);
+    const doc = (name: string) => ({ name, nodes: [{ id: 'a', type: 'script', language: 'javascript', code: 'export default (x) => x' }] });
+    expect((await key('POST', '/api/v1/workflows', doc(unique('wf')))).status).toBe(201);
+
+    expect((await t.owner.call('PATCH', `/api/v1/members/${dev.membershipId}`, { role: 'viewer' })).status).toBe(200);
+    const refused = await key('POST', '/api/v1/workflows', doc(unique('wf')));
+    expectProblem(refused, 403);
+    expect(refused.body.permission).toBe('workflows.write');
+    expectProblem(await childKey('POST', '/api/v1/workflows', doc(unique('wf'))), 403);
+    expect((await key('GET', '/api/v1/workflows')).status).toBe(200);
+    expect((await key('GET', '/api/v1/me')).body.permissions).toEqual(['workflows.read']);
+
+    // Promoted again, the key gets back what it was given, and no more.
+    expect((await t.owner.call('PATCH', `/api/v1/members/${dev.membershipId}`, { role: 'admin' })).status).toBe(200);
+    expect((await key('POST', '/api/v1/workflows', doc(unique('wf')))).status).toBe(201);
+    expect([...(await key('GET', '/api/v1/me')).body.permissions].sort()).toEqual(['api_keys.write', 'workflows.read', 'workflows.write']);
+  });
+
   it('refuses scopes the caller does not hold (403) and scopes that do not exist (422)', async () => {
     const t = await freshTenant('scopes');
     const dev = await signedInMember(t.tenantId, 'developer');

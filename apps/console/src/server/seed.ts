@@ -62,7 +62,7 @@ export async function ensureTenant(db: Db, spec: DemoTenantSpec, homeDataPlaneId
     if (!existingKey || existingKey.revokedAt || existingKey.tenantId !== tenant.id) {
       const key = generateApiKey();
       const id = newId('key');
-      await tx.apiKey.create({ data: { id, tenantId: tenant.id, name: 'Demo key (npm start)', prefix: key.prefix, hash: key.hash, scopes: [...PERMISSIONS], createdById: user.id } });
+      await tx.apiKey.create({ data: { id, tenantId: tenant.id, name: 'Demo key (npm start)', prefix: key.prefix, hash: key.hash, scopes: [...PERMISSIONS], createdByType: 'user', createdById: user.id, ownerUserId: user.id } });
       await recordAudit(tx, { tenantId: tenant.id, actor: SYSTEM, action: 'api_key.created', target: { type: 'api_key', id }, after: { name: 'Demo key (npm start)', prefix: key.prefix, scopes: PERMISSIONS } });
       apiKey = key.secret;
     }

@@ -60,6 +60,7 @@ async function insertKey(tx: Tx, call: CallContext, input: NewApiKey) {
       expiresAt: input.expiresAt ?? null,
       createdByType: call.actor.type,
       createdById: call.actor.id,
+      ownerUserId: call.actor.type === 'user' ? call.actor.id : call.actor.ownerUserId,
     },
   });
   return { key: row, secret: key.secret };

@@ -3,7 +3,16 @@ import type { Permission } from './permissions.ts';
 /** Who is making a request, already authenticated and scoped to one tenant. */
 export type Actor =
   | { type: 'user'; id: string; tenantId: string; role: string; email: string; sessionId: string }
-  | { type: 'api_key'; id: string; tenantId: string; scopes: readonly string[]; rateLimitPerMinute: number | null };
+  | {
+      type: 'api_key';
+      id: string;
+      tenantId: string;
+      /** The key's scopes, narrowed to what its owner's current role allows. */
+      scopes: readonly string[];
+      rateLimitPerMinute: number | null;
+      /** The person the key acts for; null for keys the system made. */
+      ownerUserId: string | null;
+    };
 
 export const actorRef = (actor: Actor) => `${actor.type}:${actor.id}`;
 

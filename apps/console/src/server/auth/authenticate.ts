@@ -3,6 +3,7 @@ import type { Db } from '../db/client.ts';
 import { AppError } from '../errors.ts';
 import type { Actor } from './actor.ts';
 import { hashApiKey, isWellFormedApiKey } from './api-keys.ts';
+import { permissionsOfRole } from './permissions.ts';
 import { findLiveSession } from './sessions.ts';
 
 export const SESSION_COOKIES = ['__Secure-next-auth.session-token', 'next-auth.session-token'];
@@ -54,7 +55,16 @@ async function authenticateApiKey(db: Db, secret: string): Promise<Actor> {
   if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > 60_000) {
     void db.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: now } }).catch(() => undefined);
   }
-  return { type: 'api_key', id: key.id, tenantId: key.tenantId, scopes: key.scopes, rateLimitPerMinute: key.rateLimitPerMinute };
+  let scopes = key.scopes;
+  if (key.ownerUserId) {
+    // A key acts for a person and never does more than their role allows today: demote
+    // them and their keys shrink with them; remove them and the keys stop working.
+    const owner = await db.membership.findUnique({ where: { tenantId_userId: { tenantId: key.tenantId, userId: key.ownerUserId } }, select: { role: true } });
+    if (!owner) throw invalid;
+    const allowed = permissionsOfRole(owner.role) as readonly string[];
+    scopes = scopes.filter((s) => allowed.includes(s));
+  }
+  return { type: 'api_key', id: key.id, tenantId: key.tenantId, scopes, rateLimitPerMinute: key.rateLimitPerMinute, ownerUserId: key.ownerUserId };
 }
 
 async function authenticateSession(db: Db, token: string, secret: string): Promise<Extract<Actor, { type: 'user' }>> {
