@@ -73,6 +73,10 @@ const FIXTURES: Record<string, Fixture> = {
   'GET /workflows/{id}': async () => ({ path: `/workflows/${await newWorkflow()}` }),
   'PUT /workflows/{id}': async () => ({ path: `/workflows/${await newWorkflow()}`, body: HELLO_YAML.replace('name: hello', `name: v2-${unique()}`), contentType: 'application/yaml' }),
   'POST /workflows/{id}/runs': async () => ({ path: `/workflows/${await newWorkflow()}/runs`, body: { input: { n: 2 } } }),
+  'GET /environments': async () => ({ path: '/environments' }),
+  'PUT /environments/{name}': async () => ({ path: `/environments/env-${unique()}`, body: { protected: false } }),
+  'POST /workflows/{id}/deployments': async () => ({ path: `/workflows/${await newWorkflow()}/deployments`, body: { environment: 'development' } }),
+  'GET /workflows/{id}/deployments': async () => ({ path: `/workflows/${await newWorkflow()}/deployments` }),
   'GET /runs': async () => ({ path: '/runs' }),
   'GET /runs/{id}': async () => ({ path: `/runs/${await newRun()}` }),
   'POST /runs/{id}/cancel': async () => ({ path: `/runs/${await newRun()}/cancel` }),
@@ -100,8 +104,8 @@ const FIXTURES: Record<string, Fixture> = {
   'DELETE /sso': async () => (await ensureSso(), { path: '/sso' }),
 };
 
-/** Routes whose resource is the tenant itself rather than an id in the path. */
-const TENANT_SINGLETONS = new Set(['GET /sso', 'PUT /sso', 'DELETE /sso']);
+/** Routes whose resource is the tenant itself, or a name within the caller's own tenant, rather than an id. */
+const TENANT_SINGLETONS = new Set(['GET /sso', 'PUT /sso', 'DELETE /sso', 'PUT /environments/{name}']);
 
 async function send(method: string, call: Call, auth: Record<string, string>) {
   const headers: Record<string, string> = { ...auth };

@@ -45,7 +45,7 @@ describe('passwords', () => {
 
 describe('authorize', () => {
   const viewer = { type: 'user' as const, id: 'u1', tenantId: 't1', role: 'viewer', email: 'v@x.test', sessionId: 's1' };
-  const key = { type: 'api_key' as const, id: 'k1', tenantId: 't1', scopes: ['runs.read'], rateLimitPerMinute: null, ownerUserId: null };
+  const key = { type: 'api_key' as const, id: 'k1', tenantId: 't1', scopes: ['runs.read'], rateLimitPerMinute: null, ownerUserId: null, environment: null };
 
   it('answers not found, never forbidden, for another tenant’s resource', () => {
     const err = (() => {

@@ -10,6 +10,7 @@ import { hitRateLimit } from '../lib/rate-limit.ts';
 import { requestMeta } from '../auth/actor.ts';
 import { registerApiKeyRoutes } from './routes/api-keys.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
+import { registerDeploymentRoutes } from './routes/deployments.ts';
 import { registerMeRoutes } from './routes/me.ts';
 import { registerMemberRoutes } from './routes/members.ts';
 import { registerRunRoutes } from './routes/runs.ts';
@@ -77,6 +78,7 @@ export function createApiApp(deps: ServerDeps) {
   registerMeRoutes(app, deps);
   registerWorkflowRoutes(app, deps);
   registerRunRoutes(app, deps);
+  registerDeploymentRoutes(app, deps);
   registerMemberRoutes(app, deps);
   registerApiKeyRoutes(app, deps);
   registerAuditRoutes(app, deps);

@@ -30,6 +30,7 @@ export function presentRun(run: RunWithNodes, data?: { href: string; expiresAt: 
     workflowVersion: run.workflowVersion.version,
     status: run.status as RunStatus,
     trigger: run.trigger,
+    environment: run.environment,
     region: run.region,
     dataPlaneId: run.dataPlaneId,
     createdAt: run.createdAt.toISOString(),

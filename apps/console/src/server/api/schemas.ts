@@ -39,7 +39,10 @@ export const workflowSchema = z
 export const workflowListSchema = z.object({ data: z.array(workflowSchema.omit({ document: true })), nextCursor: z.string().nullable() }).openapi('WorkflowList');
 
 export const startRunBodySchema = z
-  .object({ input: z.unknown().optional().openapi({ description: 'Any JSON value: the message that enters the workflow.' }) })
+  .object({
+    input: z.unknown().optional().openapi({ description: 'Any JSON value: the message that enters the workflow.' }),
+    environment: z.string().max(64).optional().openapi({ description: "Run the version deployed in this environment. Without it, the latest version (or, for a key bound to an environment, that environment's)." }),
+  })
   .strict()
   .openapi('StartRun');
 
@@ -59,6 +62,7 @@ export const runSchema = z
     workflowVersion: z.number().int(),
     status: runStatusSchema,
     trigger: z.string(),
+    environment: z.string().nullable().openapi({ description: 'The environment whose deployed version the run uses; null = the latest version.' }),
     region: z.string(),
     dataPlaneId: z.string(),
     createdAt: z.string(),

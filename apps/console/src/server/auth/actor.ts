@@ -12,6 +12,8 @@ export type Actor =
       rateLimitPerMinute: number | null;
       /** The person the key acts for; null for keys the system made. */
       ownerUserId: string | null;
+      /** A key bound to an environment deploys and runs only there. */
+      environment: string | null;
     };
 
 export const actorRef = (actor: Actor) => `${actor.type}:${actor.id}`;

@@ -64,7 +64,7 @@ async function authenticateApiKey(db: Db, secret: string): Promise<Actor> {
     const allowed = permissionsOfRole(owner.role) as readonly string[];
     scopes = scopes.filter((s) => allowed.includes(s));
   }
-  return { type: 'api_key', id: key.id, tenantId: key.tenantId, scopes, rateLimitPerMinute: key.rateLimitPerMinute, ownerUserId: key.ownerUserId };
+  return { type: 'api_key', id: key.id, tenantId: key.tenantId, scopes, rateLimitPerMinute: key.rateLimitPerMinute, ownerUserId: key.ownerUserId, environment: key.environment };
 }
 
 async function authenticateSession(db: Db, token: string, secret: string): Promise<Extract<Actor, { type: 'user' }>> {

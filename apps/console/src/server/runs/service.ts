@@ -3,6 +3,7 @@ import type { CallContext } from '../auth/actor.ts';
 import { actorRef } from '../auth/actor.ts';
 import { authorize } from '../auth/authorize.ts';
 import { recordAudit } from '../audit.ts';
+import { versionForRun } from '../deployments/service.ts';
 import type { Db } from '../db/client.ts';
 import type { DataPlane, Run, RunNode, WorkflowVersion } from '../db/generated/client.ts';
 import { enqueueCommand, wake } from '../dataplanes/outbox.ts';
@@ -18,7 +19,7 @@ const include = { nodes: true, workflowVersion: true, dataPlane: true } as const
 export async function startRun(
   db: Db,
   call: CallContext,
-  request: { workflowId: string; input: unknown; trigger: 'api' | 'manual'; maxPayloadBytes: number },
+  request: { workflowId: string; input: unknown; trigger: 'api' | 'manual'; maxPayloadBytes: number; environment?: string },
 ): Promise<RunWithNodes> {
   const { actor } = call;
   const workflow = await db.workflow.findFirst({ where: { id: request.workflowId, tenantId: actor.tenantId } });
@@ -35,8 +36,9 @@ export async function startRun(
   }
 
   const run = await db.$transaction(async (tx) => {
+    const chosen = await versionForRun(tx, actor, workflow!.id, workflow!.latestVersion, request.environment);
     const version = await tx.workflowVersion.findUniqueOrThrow({
-      where: { workflowId_version: { workflowId: workflow!.id, version: workflow!.latestVersion } },
+      where: { workflowId_version: { workflowId: workflow!.id, version: chosen.version } },
     });
     const nodeIds = (version.document as { nodes: { id: string }[] }).nodes.map((n) => n.id);
     const id = newId('run');
@@ -50,6 +52,7 @@ export async function startRun(
         region: dataPlane.region,
         status: 'queued',
         trigger: request.trigger,
+        environment: chosen.environment,
         inputBytes,
         createdBy: actorRef(actor),
         nodes: { create: nodeIds.map((nodeId) => ({ nodeId, status: 'pending' })) },

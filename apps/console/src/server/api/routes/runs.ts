@@ -26,8 +26,8 @@ export function registerRunRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDeps) {
     }),
     async (c) => {
       const call = c.get('call');
-      const body = (c.req.header('content-type') ? c.req.valid('json') : {}) as { input?: unknown };
-      const run = await startRun(db, call, { workflowId: c.req.valid('param').id, input: body.input, trigger: 'api', maxPayloadBytes: config.MAX_PAYLOAD_BYTES });
+      const body = (c.req.header('content-type') ? c.req.valid('json') : {}) as { input?: unknown; environment?: string };
+      const run = await startRun(db, call, { workflowId: c.req.valid('param').id, input: body.input, environment: body.environment, trigger: 'api', maxPayloadBytes: config.MAX_PAYLOAD_BYTES });
       return c.json(presentRun(run), 202, { location: `/api/v1/runs/${run.id}` });
     },
   );
