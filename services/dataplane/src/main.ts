@@ -60,6 +60,7 @@ export async function startDataPlane(role: Role, config: DataPlaneConfig): Promi
         prefix: config.REDIS_PREFIX,
         concurrency: config.WORKER_CONCURRENCY,
         limits: { timeoutMs: config.SCRIPT_TIMEOUT_MS, memoryBytes: config.SCRIPT_MEMORY_MB * 1024 * 1024 },
+        egress: { allowPrivate: config.EGRESS_ALLOW_PRIVATE },
         log,
       });
       const reconciler = startReconciler(db, queue, log);

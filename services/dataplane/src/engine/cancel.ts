@@ -13,6 +13,6 @@ export async function cancelRun(tx: Tx, runId: string, tenantId: string): Promis
   if (!run || TERMINAL.includes(run.status)) return;
   const now = new Date();
   await tx.run.update({ where: { id: runId }, data: { status: 'cancelled', cancelRequestedAt: now, finishedAt: now } });
-  await tx.message.updateMany({ where: { runId, status: { in: ['pending', 'running'] } }, data: { status: 'cancelled' } });
+  await tx.message.updateMany({ where: { runId, status: { in: ['pending', 'running', 'waiting'] } }, data: { status: 'cancelled' } });
   await emitEvent(tx, { type: 'run.finished', payload: { runId, tenantId, at: now.toISOString(), status: 'cancelled' } });
 }

@@ -1,141 +1,347 @@
-import { getNode, sinkNodes, successors, type WorkflowDocument } from '@orvanta/spec';
+import { sinkNodes, type WorkflowDocument } from '@orvanta/spec';
 import { newId } from '@orvanta/protocol';
 import type { Db, Prisma, Tx } from '../db.ts';
 import type { Logger } from '../log.ts';
-import type { SandboxLimits, SandboxPool, ScriptOutcome } from '../sandbox/index.ts';
+import type { SandboxLimits, SandboxPool } from '../sandbox/index.ts';
+import { evaluate, ExpressionError, truthy } from './expressions.ts';
+import { HttpNodeError, runHttpNode, type HttpNodeSpec } from './http-node.ts';
 import { emitEvent } from './outbox.ts';
+import { branchOf, buildPlan, type BranchFrame, type Plan, type PlanNode } from './plan.ts';
 import type { NodeJobData } from './queue.ts';
+import { nextRetryDelay } from './retry.ts';
 
 export interface EngineDeps {
   db: Db;
   sandbox: SandboxPool;
   limits: SandboxLimits;
   log: Logger;
+  /** Egress policy of http nodes. */
+  egress?: { allowPrivate: boolean };
 }
 
-const SETTLED = ['done', 'failed', 'cancelled'];
+/** What became of one delivery: messages to enqueue now, and whether to run this one again later. */
+export interface Processed {
+  next: NodeJobData[];
+  /** Set when the message waits (retry backoff, delay node): deliver it again at this time. */
+  retryAt?: Date;
+}
+
+const SETTLED = ['done', 'failed', 'cancelled', 'waiting'];
 const TERMINAL_RUN = ['succeeded', 'failed', 'cancelled'];
 const json = (value: unknown) => (value ?? null) as Prisma.InputJsonValue;
 
-/** Versions are immutable, so they are cached for the life of the process. */
-const documents = new Map<string, WorkflowDocument>();
-async function loadDocument(db: Db, versionId: string): Promise<WorkflowDocument> {
-  let doc = documents.get(versionId);
-  if (!doc) {
+interface Failure {
+  class: string;
+  message: string;
+  [detail: string]: unknown;
+}
+type NodeOutcome = { ok: true; output: unknown; logs: unknown[] } | { ok: false; error: Failure; logs: unknown[] };
+
+/** A message to create: a node, its payload and its split lineage. */
+interface Route {
+  nodeId: string;
+  payload: unknown;
+  branch: BranchFrame[];
+}
+
+/** Versions are immutable, so their plans are cached for the life of the process. */
+const plans = new Map<string, Plan>();
+async function loadPlan(db: Db | Tx, versionId: string): Promise<Plan> {
+  let plan = plans.get(versionId);
+  if (!plan) {
     const row = await db.workflowVersion.findUniqueOrThrow({ where: { id: versionId } });
-    doc = row.document as unknown as WorkflowDocument;
-    documents.set(versionId, doc);
+    plan = buildPlan(row.document as unknown as WorkflowDocument);
+    plans.set(versionId, plan);
   }
-  return doc;
+  return plan;
 }
 
 /**
  * Runs one message through its node. Node code runs at least once; its result is
  * recorded exactly once (guarded by the message's status under a run lock); successor
- * messages are created in that same transaction and returned for enqueueing.
+ * messages are created in that same transaction and returned for enqueueing. A failure
+ * the node's `retry` covers puts the message back with a backoff instead.
  */
-export async function processMessage(deps: EngineDeps, messageId: string): Promise<NodeJobData[]> {
+export async function processMessage(deps: EngineDeps, messageId: string): Promise<Processed> {
   const { db } = deps;
   const message = await db.message.findUnique({ where: { id: messageId }, include: { run: true } });
-  if (!message || SETTLED.includes(message.status)) return [];
+  if (!message || SETTLED.includes(message.status)) return { next: [] };
   const { run } = message;
   if (TERMINAL_RUN.includes(run.status)) {
     await db.message.updateMany({ where: { id: messageId, status: { in: ['pending', 'running'] } }, data: { status: 'cancelled' } });
-    return [];
+    return { next: [] };
   }
-  const document = await loadDocument(db, run.workflowVersionId);
-  const node = getNode(document, message.nodeId);
-  const attempt = message.attempts + 1;
+  if (message.availableAt && message.availableAt.getTime() > Date.now()) return { next: [], retryAt: message.availableAt };
 
+  const plan = await loadPlan(db, run.workflowVersionId);
+  const node = plan.nodes.get(message.nodeId)!;
+
+  if (node.type === 'join') {
+    return db.$transaction(async (tx) => {
+      await lockRun(tx, run.id);
+      const { count } = await tx.message.updateMany({ where: { id: messageId, status: { in: ['pending', 'running'] } }, data: { status: 'waiting' } });
+      if (count === 0) return { next: [] };
+      await markRunStarted(tx, run);
+      return { next: await settle(tx, plan, run.id) };
+    });
+  }
+  if (node.type === 'delay' && !message.availableAt) {
+    const until = new Date(Date.now() + Number(node.durationMs ?? 0));
+    await db.message.updateMany({ where: { id: messageId, status: 'pending' }, data: { availableAt: until } });
+    return { next: [], retryAt: until };
+  }
+
+  const attempt = message.attempts + 1;
   const claimed = await db.$transaction(async (tx) => {
     // Conditional, so a message cancelled meanwhile is not revived.
     const { count } = await tx.message.updateMany({ where: { id: messageId, status: { in: ['pending', 'running'] } }, data: { status: 'running', attempts: attempt } });
     if (count === 0) return false;
-    const at = new Date();
-    if (run.status === 'queued') {
-      const started = await tx.run.updateMany({ where: { id: run.id, status: 'queued' }, data: { status: 'running', startedAt: at } });
-      if (started.count === 1) await emitEvent(tx, { type: 'run.started', payload: { runId: run.id, tenantId: run.tenantId, at: at.toISOString() } });
-    }
-    await emitEvent(tx, { type: 'node.status', payload: { runId: run.id, tenantId: run.tenantId, at: at.toISOString(), nodeId: node.id, status: 'running', attempt } });
+    await markRunStarted(tx, run);
+    await emitEvent(tx, { type: 'node.status', payload: { runId: run.id, tenantId: run.tenantId, at: new Date().toISOString(), nodeId: node.id, status: 'running', attempt } });
     return true;
   });
-  if (!claimed) return [];
+  if (!claimed) return { next: [] };
 
   const startedAt = new Date();
   const upstream = await db.nodeResult.findMany({ where: { runId: run.id, status: 'succeeded' }, orderBy: { finishedAt: 'asc' }, select: { nodeId: true, output: true } });
-  const outcome: ScriptOutcome = await deps.sandbox.run({
-    code: node.code,
-    filename: `${node.id}.js`,
-    input: message.payload,
-    ctx: {
-      node: { id: node.id, type: node.type, name: node.name ?? node.id },
-      run: { id: run.id, workflowId: run.workflowId },
-      attempt,
-      idempotencyKey: message.id,
-      outputs: Object.fromEntries(upstream.map((r) => [r.nodeId, r.output])),
-    },
-    limits: { ...deps.limits, timeoutMs: node.timeoutMs ?? deps.limits.timeoutMs },
-  });
+  const ctx = {
+    node: { id: node.id, type: node.type, name: node.name ?? node.id },
+    run: { id: run.id, workflowId: run.workflowId },
+    attempt,
+    // Stable across retries of this message: callers use it to make side effects idempotent.
+    idempotencyKey: message.id,
+    outputs: Object.fromEntries(upstream.map((r) => [r.nodeId, r.output])),
+    item: branchOf(message.branch).at(-1) ?? null,
+  };
+  const outcome = await execute(deps, node, message.payload, ctx);
+  // Where the output goes is worked out before the transaction: `when` and `items` are
+  // expressions, and a failing one fails the node like any other error.
+  let routes: Route[] = [];
+  let result = outcome;
+  if (outcome.ok) {
+    try {
+      routes = await routesFrom(plan, node, outcome.output, branchOf(message.branch), message.id);
+    } catch (err) {
+      result = { ok: false, error: failureOf(err), logs: outcome.logs };
+    }
+  }
 
-  return db.$transaction((tx) => recordOutcome(tx, { document, messageId, nodeId: node.id, attempt, startedAt, outcome }));
+  return db.$transaction((tx) => record(tx, { plan, node, messageId, attempt, startedAt, outcome: result, routes }));
 }
 
-async function recordOutcome(
-  tx: Tx,
-  r: { document: WorkflowDocument; messageId: string; nodeId: string; attempt: number; startedAt: Date; outcome: ScriptOutcome },
-): Promise<NodeJobData[]> {
-  const current = await tx.message.findUniqueOrThrow({ where: { id: r.messageId } });
+async function lockRun(tx: Tx, runId: string): Promise<void> {
   // Serialises completions within a run, so exactly one of them sees the run finish.
-  await tx.$queryRaw`SELECT id FROM "Run" WHERE id = ${current.runId} FOR UPDATE`;
+  await tx.$queryRaw`SELECT id FROM "Run" WHERE id = ${runId} FOR UPDATE`;
+}
+
+async function markRunStarted(tx: Tx, run: { id: string; tenantId: string; status: string }): Promise<void> {
+  if (run.status !== 'queued') return;
+  const at = new Date();
+  const started = await tx.run.updateMany({ where: { id: run.id, status: 'queued' }, data: { status: 'running', startedAt: at } });
+  if (started.count === 1) await emitEvent(tx, { type: 'run.started', payload: { runId: run.id, tenantId: run.tenantId, at: at.toISOString() } });
+}
+
+function failureOf(err: unknown): Failure {
+  if (err instanceof ExpressionError) return { class: 'ExpressionError', message: err.message };
+  if (err instanceof HttpNodeError) return { class: err.errorClass, message: err.message, ...err.details };
+  return { class: 'InternalError', message: (err as Error)?.message ?? String(err) };
+}
+
+async function execute(deps: EngineDeps, node: PlanNode, input: unknown, ctx: Record<string, unknown>): Promise<NodeOutcome> {
+  try {
+    switch (node.type) {
+      case 'script': {
+        const outcome = await deps.sandbox.run({
+          code: String(node.code),
+          filename: `${node.id}.js`,
+          input,
+          ctx,
+          limits: { ...deps.limits, timeoutMs: node.timeoutMs ?? deps.limits.timeoutMs },
+        });
+        return outcome.ok ? { ok: true, output: outcome.output, logs: outcome.logs } : { ok: false, error: { ...outcome.error }, logs: outcome.logs };
+      }
+      case 'transform':
+        return { ok: true, output: await evaluate(String(node.expression), input, { bindings: { ctx }, timeoutMs: node.timeoutMs }), logs: [] };
+      case 'split': {
+        const items = await evaluate(String(node.items), input, { bindings: { ctx }, timeoutMs: node.timeoutMs });
+        if (!Array.isArray(items)) throw new ExpressionError(`items ${JSON.stringify(node.items)} must evaluate to an array, not ${items === null ? 'nothing' : typeof items}`);
+        return { ok: true, output: items, logs: [] };
+      }
+      case 'delay':
+        return { ok: true, output: input, logs: [] };
+      case 'http': {
+        const result = await runHttpNode(node as unknown as HttpNodeSpec, { input, ctx, secrets: {} }, { allowPrivate: deps.egress?.allowPrivate ?? false, timeoutMs: node.timeoutMs ?? 30_000 });
+        return { ok: true, output: result, logs: [] };
+      }
+      default:
+        return { ok: false, error: { class: 'UnsupportedNode', message: `this data plane cannot run "${node.type}" nodes yet` }, logs: [] };
+    }
+  } catch (err) {
+    return { ok: false, error: failureOf(err), logs: [] };
+  }
+}
+
+/**
+ * The messages a finished node sends on: one per outgoing edge whose `when` holds. A split
+ * sends one per item and edge, each item carrying its place in the split (`branch`).
+ */
+async function routesFrom(plan: Plan, node: PlanNode, output: unknown, branch: BranchFrame[], messageId: string): Promise<Route[]> {
+  const edges = plan.outgoing.get(node.id) ?? [];
+  const payloads: { payload: unknown; branch: BranchFrame[] }[] =
+    node.type === 'split'
+      ? (output as unknown[]).map((item, index, all) => ({ payload: item, branch: [...branch, { split: node.id, group: messageId, index, count: all.length }] }))
+      : [{ payload: output, branch }];
+  const routes: Route[] = [];
+  for (const { payload, branch: b } of payloads) {
+    for (const edge of edges) {
+      if (edge.when && !truthy(await evaluate(edge.when, payload))) continue;
+      routes.push({ nodeId: edge.to, payload, branch: b });
+    }
+  }
+  return routes;
+}
+
+async function createMessages(tx: Tx, run: { id: string; tenantId: string }, parentId: string, routes: Route[]): Promise<NodeJobData[]> {
+  if (routes.length === 0) return [];
+  const rows = routes.map((r) => ({ id: newId('msg'), runId: run.id, tenantId: run.tenantId, nodeId: r.nodeId, payload: json(r.payload), status: 'pending', parentId, branch: r.branch.length ? json(r.branch) : undefined }));
+  await tx.message.createMany({ data: rows });
+  return rows.map((m) => ({ messageId: m.id, runId: run.id, tenantId: run.tenantId }));
+}
+
+async function record(
+  tx: Tx,
+  r: { plan: Plan; node: PlanNode; messageId: string; attempt: number; startedAt: Date; outcome: NodeOutcome; routes: Route[] },
+): Promise<Processed> {
+  const current = await tx.message.findUniqueOrThrow({ where: { id: r.messageId }, select: { runId: true } });
+  await lockRun(tx, current.runId);
   const message = await tx.message.findUniqueOrThrow({ where: { id: r.messageId }, include: { run: true } });
-  if (SETTLED.includes(message.status)) return []; // recorded by another delivery, or cancelled
+  if (SETTLED.includes(message.status)) return { next: [] }; // recorded by another delivery, or cancelled
   const { run } = message;
   const finishedAt = new Date();
   const at = finishedAt.toISOString();
   const base = { runId: run.id, tenantId: run.tenantId, at };
   const { outcome } = r;
 
-  await tx.nodeResult.create({
-    data: {
-      messageId: message.id,
-      runId: run.id,
-      tenantId: run.tenantId,
-      nodeId: r.nodeId,
-      status: outcome.ok ? 'succeeded' : 'failed',
-      output: outcome.ok ? json(outcome.output) : undefined,
-      error: outcome.ok ? undefined : json(outcome.error),
-      logs: json(outcome.logs),
-      attempts: r.attempt,
-      startedAt: r.startedAt,
-      finishedAt,
-    },
-  });
-
   if (!outcome.ok) {
-    await tx.message.update({ where: { id: message.id }, data: { status: 'failed' } });
-    await tx.message.updateMany({ where: { runId: run.id, status: { in: ['pending', 'running'] } }, data: { status: 'cancelled' } });
-    await tx.run.update({ where: { id: run.id }, data: { status: 'failed', finishedAt, error: json({ ...outcome.error, nodeId: r.nodeId }) } });
-    await emitEvent(tx, { type: 'node.status', payload: { ...base, nodeId: r.nodeId, status: 'failed', attempt: r.attempt, errorClass: outcome.error.class } });
-    await emitEvent(tx, { type: 'run.finished', payload: { ...base, status: 'failed', errorClass: outcome.error.class, errorNodeId: r.nodeId } });
+    const history = [...((message.history as unknown[] | null) ?? []), { attempt: r.attempt, error: outcome.error, startedAt: r.startedAt.toISOString(), finishedAt: at }];
+    const delay = nextRetryDelay(r.node.retry, r.attempt, outcome.error.class);
+    if (delay !== null) {
+      // Honour a Retry-After the remote sent, if it asks for longer.
+      const retryAfter = Number(outcome.error.retryAfter);
+      const wait = Number.isFinite(retryAfter) && retryAfter * 1000 > delay ? Math.min(retryAfter * 1000, 3_600_000) : delay;
+      const retryAt = new Date(Date.now() + wait);
+      await tx.message.update({ where: { id: message.id }, data: { status: 'pending', availableAt: retryAt, history: json(history) } });
+      await emitEvent(tx, { type: 'node.status', payload: { ...base, nodeId: r.node.id, status: 'pending', attempt: r.attempt, errorClass: outcome.error.class } });
+      return { next: [], retryAt };
+    }
+    await tx.nodeResult.create({
+      data: { messageId: message.id, runId: run.id, tenantId: run.tenantId, nodeId: r.node.id, status: 'failed', error: json(outcome.error), logs: json(outcome.logs), attempts: r.attempt, startedAt: r.startedAt, finishedAt },
+    });
+    await tx.message.update({ where: { id: message.id }, data: { status: 'failed', history: json(history) } });
+    await emitEvent(tx, { type: 'node.status', payload: { ...base, nodeId: r.node.id, status: 'failed', attempt: r.attempt, errorClass: outcome.error.class } });
+    await failRun(tx, run, r.node.id, outcome.error, finishedAt);
+    return { next: [] };
+  }
+
+  await tx.nodeResult.create({
+    data: { messageId: message.id, runId: run.id, tenantId: run.tenantId, nodeId: r.node.id, status: 'succeeded', output: json(outcome.output), logs: json(outcome.logs), attempts: r.attempt, startedAt: r.startedAt, finishedAt },
+  });
+  await tx.message.update({ where: { id: message.id }, data: { status: 'done' } });
+  const next = await createMessages(tx, run, message.id, r.routes);
+  await emitEvent(tx, { type: 'node.status', payload: { ...base, nodeId: r.node.id, status: 'succeeded', attempt: r.attempt } });
+  next.push(...(await settle(tx, r.plan, run.id)));
+  return { next };
+}
+
+/**
+ * After any change in a run: fires every join whose inputs are complete, then finishes the
+ * run if nothing is left in flight. A join is complete when no message that could still
+ * reach it is pending or running — within its split group for a split's join, anywhere in
+ * the run for a join of predecessors. Items dropped on the way (a `when` that did not hold)
+ * simply never arrive. Runs under the run lock.
+ */
+async function settle(tx: Tx, plan: Plan, runId: string): Promise<NodeJobData[]> {
+  const jobs: NodeJobData[] = [];
+  const run = await tx.run.findUniqueOrThrow({ where: { id: runId } });
+  for (let fired = true; fired; ) {
+    fired = false;
+    const waiting = await tx.message.findMany({ where: { runId, status: 'waiting' }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    if (waiting.length === 0) break;
+    const inFlight = await tx.message.findMany({ where: { runId, status: { in: ['pending', 'running'] } }, select: { nodeId: true, branch: true } });
+    const groups = new Map<string, typeof waiting>();
+    for (const m of waiting) {
+      const source = plan.joinSource.get(m.nodeId) ?? null;
+      const frame = source ? branchOf(m.branch).findLast((f) => f.split === source) : undefined;
+      const key = `${m.nodeId}|${frame?.group ?? 'run'}`;
+      groups.set(key, [...(groups.get(key) ?? []), m]);
+    }
+    for (const [key, arrived] of groups) {
+      const [joinId, group] = key.split('|') as [string, string];
+      const blocking = inFlight.some((m) => plan.reach.get(m.nodeId)?.has(joinId) && (group === 'run' || branchOf(m.branch).some((f) => f.group === group)));
+      if (blocking) continue;
+      jobs.push(...(await fireJoin(tx, plan, run, joinId, group, arrived)));
+      fired = true;
+    }
+  }
+
+  // One query at a time: a transaction is one connection.
+  const inFlight = await tx.message.count({ where: { runId, status: { in: ['pending', 'running'] } } });
+  const waiting = await tx.message.count({ where: { runId, status: 'waiting' } });
+  if (inFlight === 0 && waiting === 0 && !TERMINAL_RUN.includes(run.status)) {
+    const finishedAt = new Date();
+    const output = await runOutput(tx, plan.document, runId);
+    await tx.run.update({ where: { id: runId }, data: { status: 'succeeded', finishedAt, output: json(output) } });
+    await emitEvent(tx, { type: 'run.finished', payload: { runId, tenantId: run.tenantId, at: finishedAt.toISOString(), status: 'succeeded', outputBytes: Buffer.byteLength(JSON.stringify(output ?? null)) } });
+  }
+  return jobs;
+}
+
+async function fireJoin(
+  tx: Tx,
+  plan: Plan,
+  run: { id: string; tenantId: string },
+  joinId: string,
+  group: string,
+  arrived: { id: string; payload: unknown; branch: unknown; parentId: string | null; createdAt: Date }[],
+): Promise<NodeJobData[]> {
+  const source = plan.joinSource.get(joinId) ?? null;
+  let ordered = arrived;
+  if (source) {
+    const indexOf = (m: (typeof arrived)[number]) => branchOf(m.branch).findLast((f) => f.group === group)?.index ?? 0;
+    ordered = [...arrived].sort((a, b) => indexOf(a) - indexOf(b));
+  } else {
+    // Predecessors in document order, each one's arrivals in the order they came.
+    const parents = await tx.message.findMany({ where: { id: { in: arrived.map((m) => m.parentId!).filter(Boolean) } }, select: { id: true, nodeId: true } });
+    const nodeOf = new Map(parents.map((p) => [p.id, p.nodeId]));
+    const rank = (m: (typeof arrived)[number]) => plan.order.indexOf(nodeOf.get(m.parentId ?? '') ?? '');
+    ordered = [...arrived].sort((a, b) => rank(a) - rank(b));
+  }
+  const output = ordered.map((m) => m.payload);
+  const carrier = ordered.at(-1)!;
+  const now = new Date();
+  await tx.message.updateMany({ where: { id: { in: arrived.map((m) => m.id) } }, data: { status: 'done' } });
+  await tx.nodeResult.create({
+    data: { messageId: carrier.id, runId: run.id, tenantId: run.tenantId, nodeId: joinId, status: 'succeeded', output: json(output), logs: json([]), attempts: 1, startedAt: arrived[0]!.createdAt, finishedAt: now },
+  });
+  await emitEvent(tx, { type: 'node.status', payload: { runId: run.id, tenantId: run.tenantId, at: now.toISOString(), nodeId: joinId, status: 'succeeded', attempt: 1 } });
+  // The join closes its split group: what follows carries the lineage outside it.
+  const carrierBranch = branchOf(carrier.branch);
+  const outer = source ? carrierBranch.slice(0, carrierBranch.findLastIndex((f) => f.group === group)) : carrierBranch;
+  let routes: Route[];
+  try {
+    routes = await routesFrom(plan, plan.nodes.get(joinId)!, output, outer, carrier.id);
+  } catch (err) {
+    await failRun(tx, run, joinId, failureOf(err), now);
     return [];
   }
+  return createMessages(tx, run, carrier.id, routes);
+}
 
-  await tx.message.update({ where: { id: message.id }, data: { status: 'done' } });
-  const next = successors(r.document, r.nodeId).map((nodeId) => ({ id: newId('msg'), nodeId }));
-  if (next.length > 0) {
-    await tx.message.createMany({
-      data: next.map((m) => ({ id: m.id, runId: run.id, tenantId: run.tenantId, nodeId: m.nodeId, payload: json(outcome.output), status: 'pending', parentId: message.id })),
-    });
-  }
-  await emitEvent(tx, { type: 'node.status', payload: { ...base, nodeId: r.nodeId, status: 'succeeded', attempt: r.attempt } });
-
-  const inFlight = await tx.message.count({ where: { runId: run.id, status: { in: ['pending', 'running'] } } });
-  if (inFlight === 0) {
-    const output = await runOutput(tx, r.document, run.id);
-    await tx.run.update({ where: { id: run.id }, data: { status: 'succeeded', finishedAt, output: json(output) } });
-    await emitEvent(tx, { type: 'run.finished', payload: { ...base, status: 'succeeded', outputBytes: Buffer.byteLength(JSON.stringify(output ?? null)) } });
-  }
-  return next.map((m) => ({ messageId: m.id, runId: run.id, tenantId: run.tenantId }));
+/** Fails the run at a node: nothing else in it starts. */
+async function failRun(tx: Tx, run: { id: string; tenantId: string }, nodeId: string, error: Failure, finishedAt: Date): Promise<void> {
+  await tx.message.updateMany({ where: { runId: run.id, status: { in: ['pending', 'running', 'waiting'] } }, data: { status: 'cancelled' } });
+  await tx.run.update({ where: { id: run.id }, data: { status: 'failed', finishedAt, error: json({ ...error, nodeId }) } });
+  await emitEvent(tx, { type: 'run.finished', payload: { runId: run.id, tenantId: run.tenantId, at: finishedAt.toISOString(), status: 'failed', errorClass: error.class, errorNodeId: nodeId } });
 }
 
 /**

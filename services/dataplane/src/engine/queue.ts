@@ -27,15 +27,19 @@ export class NodeQueue {
     this.queue = new Queue<NodeJobData>(NODE_QUEUE, { connection, prefix });
   }
 
-  /** Adds jobs keyed by message id: adding one that is still queued is a no-op. */
-  async enqueue(jobs: NodeJobData[]): Promise<void> {
+  /**
+   * Adds jobs keyed by message id: adding one that is still queued is a no-op. `delayMs`
+   * holds a job back (a retry's backoff, a delay node).
+   */
+  async enqueue(jobs: (NodeJobData & { delayMs?: number })[]): Promise<void> {
     if (jobs.length === 0) return;
     await this.queue.addBulk(
-      jobs.map((data) => ({
+      jobs.map(({ delayMs, ...data }) => ({
         name: 'message',
         data,
         opts: {
           jobId: data.messageId,
+          ...(delayMs && delayMs > 0 ? { delay: delayMs } : {}),
           // Retries here cover infrastructure failures (database down); script failures
           // are recorded as node results, not thrown.
           attempts: 25,

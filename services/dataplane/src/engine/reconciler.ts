@@ -14,15 +14,16 @@ export async function reconcileOnce(db: Db, queue: NodeQueue, options: { olderTh
     where: { status: { in: ['pending', 'running'] }, updatedAt: { lt: new Date(Date.now() - options.olderThanMs) } },
     orderBy: { updatedAt: 'asc' },
     take: options.batch ?? 500,
-    select: { id: true, runId: true, tenantId: true },
+    select: { id: true, runId: true, tenantId: true, availableAt: true },
   });
   const missing = [];
   for (const m of stale) {
     const job = await queue.queue.getJob(m.id);
     const state = job ? await job.getState() : 'missing';
+    // A job still delayed (backoff, delay node) is where it should be.
     if (state === 'missing' || state === 'unknown' || state === 'completed' || state === 'failed') {
       if (job) await job.remove().catch(() => undefined);
-      missing.push({ messageId: m.id, runId: m.runId, tenantId: m.tenantId });
+      missing.push({ messageId: m.id, runId: m.runId, tenantId: m.tenantId, delayMs: m.availableAt ? m.availableAt.getTime() - Date.now() : 0 });
     }
   }
   await queue.enqueue(missing);

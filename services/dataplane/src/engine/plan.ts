@@ -1,0 +1,93 @@
+import type { WorkflowDocument } from '@orvanta/spec';
+import type { RetryPolicy } from './retry.ts';
+
+/**
+ * What the engine needs to know of a workflow version, worked out once per version:
+ * nodes by id (with the fields every kind may carry), outgoing edges with their `when`,
+ * which nodes can reach which (for joins), and the split whose items each join collects.
+ */
+
+export interface PlanNode {
+  id: string;
+  type: string;
+  name?: string;
+  retry?: RetryPolicy;
+  timeoutMs?: number;
+  [field: string]: unknown;
+}
+
+export interface PlanEdge {
+  from: string;
+  to: string;
+  when?: string;
+}
+
+export interface Plan {
+  document: WorkflowDocument;
+  nodes: Map<string, PlanNode>;
+  outgoing: Map<string, PlanEdge[]>;
+  /** Node ids in document order, for ordering a join's inputs. */
+  order: string[];
+  /** reach.get(a).has(b): a path leads from a to b (a itself excluded unless on a cycle). */
+  reach: Map<string, Set<string>>;
+  /** For each join: the split whose items it collects, or null to wait for its predecessors. */
+  joinSource: Map<string, string | null>;
+}
+
+export function buildPlan(document: WorkflowDocument): Plan {
+  const nodes = new Map<string, PlanNode>(document.nodes.map((n) => [n.id, n as unknown as PlanNode]));
+  const edges = (document.edges ?? []) as PlanEdge[];
+  const outgoing = new Map<string, PlanEdge[]>(document.nodes.map((n) => [n.id, []]));
+  const incoming = new Map<string, string[]>(document.nodes.map((n) => [n.id, []]));
+  for (const e of edges) {
+    outgoing.get(e.from)!.push(e);
+    incoming.get(e.to)!.push(e.from);
+  }
+  const reach = new Map<string, Set<string>>();
+  for (const id of nodes.keys()) {
+    const seen = new Set<string>();
+    const stack = [...outgoing.get(id)!.map((e) => e.to)];
+    while (stack.length) {
+      const next = stack.pop()!;
+      if (seen.has(next)) continue;
+      seen.add(next);
+      stack.push(...outgoing.get(next)!.map((e) => e.to));
+    }
+    reach.set(id, seen);
+  }
+  const joinSource = new Map<string, string | null>();
+  for (const node of nodes.values()) {
+    if (node.type !== 'join') continue;
+    if (typeof node.from === 'string') {
+      joinSource.set(node.id, node.from);
+      continue;
+    }
+    // The nearest split upstream that no join in between has already closed: walking
+    // back, a join opens a level and a split closes one, like nested brackets.
+    let found: string | null = null;
+    const queue = incoming.get(node.id)!.map((id) => ({ id, depth: 0 }));
+    const seen = new Set<string>();
+    while (queue.length && !found) {
+      const { id, depth } = queue.shift()!;
+      if (seen.has(`${id}:${depth}`)) continue;
+      seen.add(`${id}:${depth}`);
+      const type = nodes.get(id)!.type;
+      if (type === 'split' && depth === 0) found = id;
+      else queue.push(...incoming.get(id)!.map((up) => ({ id: up, depth: type === 'join' ? depth + 1 : type === 'split' ? depth - 1 : depth })));
+    }
+    joinSource.set(node.id, found);
+  }
+  return { document, nodes, outgoing, order: document.nodes.map((n) => n.id), reach, joinSource };
+}
+
+/** Split lineage of a message, outermost first. */
+export interface BranchFrame {
+  /** The split node. */
+  split: string;
+  /** The split's message: one group per split execution. */
+  group: string;
+  index: number;
+  count: number;
+}
+
+export const branchOf = (value: unknown): BranchFrame[] => (Array.isArray(value) ? (value as BranchFrame[]) : []);
