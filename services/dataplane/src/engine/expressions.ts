@@ -13,51 +13,38 @@ export class ExpressionError extends Error {
 const compiled = new Map<string, jsonata.Expression>();
 const MAX_CACHED = 5_000;
 
-function compile(source: string): jsonata.Expression {
-  let expr = compiled.get(source);
+export interface EvaluateOptions {
+  bindings?: Record<string, unknown>;
+  /** Wall-clock budget, in milliseconds (default 1000). */
+  timeoutMs?: number;
+  /** Deepest call stack allowed (default 500). */
+  maxDepth?: number;
+}
+
+function compile(source: string, timeout: number, stack: number): jsonata.Expression {
+  // jsonata's own guardrails (timeout, stack) are compile options: they are part of the key.
+  const key = `${timeout}|${stack}|${source}`;
+  let expr = compiled.get(key);
   if (!expr) {
     try {
-      expr = jsonata(source);
+      expr = jsonata(source, { timeout, stack });
     } catch (err) {
       throw new ExpressionError(`invalid expression ${JSON.stringify(source)}: ${(err as Error).message}`);
     }
     if (compiled.size >= MAX_CACHED) compiled.delete(compiled.keys().next().value!);
-    compiled.set(source, expr);
+    compiled.set(key, expr);
   }
   return expr;
 }
 
-export interface EvaluateOptions {
-  bindings?: Record<string, unknown>;
-  timeoutMs?: number;
-  maxDepth?: number;
-}
-
 export async function evaluate(source: string, input: unknown, options: EvaluateOptions = {}): Promise<unknown> {
-  const expr = compile(source);
-  const timeoutMs = options.timeoutMs ?? 1_000;
-  const maxDepth = options.maxDepth ?? 500;
-  const started = Date.now();
-  let depth = 0;
-  // Entry/exit hooks of jsonata's evaluator: the documented way to timebox an expression.
-  const bindings: Record<string | symbol, unknown> = {
-    ...options.bindings,
-    [Symbol.for('jsonata.__evaluate_entry')]: () => {
-      depth += 1;
-      if (depth > maxDepth) throw new ExpressionError(`expression ${JSON.stringify(source)} recursed deeper than ${maxDepth}`);
-      if (Date.now() - started > timeoutMs) throw new ExpressionError(`expression ${JSON.stringify(source)} ran longer than ${timeoutMs} ms`);
-    },
-    [Symbol.for('jsonata.__evaluate_exit')]: () => {
-      depth -= 1;
-    },
-  };
+  const expr = compile(source, options.timeoutMs ?? 1_000, options.maxDepth ?? 500);
   try {
-    const value = await expr.evaluate(input, bindings as Record<string, unknown>);
-    return normalize(value);
+    return normalize(await expr.evaluate(input, options.bindings));
   } catch (err) {
-    if (err instanceof ExpressionError) throw err;
-    const e = err as { message?: string; position?: number };
-    throw new ExpressionError(`expression ${JSON.stringify(source)} failed: ${e.message ?? String(err)}${e.position !== undefined ? ` (at position ${e.position})` : ''}`);
+    const e = err as { message?: string; position?: number; code?: string };
+    const reason = e.code === 'D1012' ? `ran longer than ${options.timeoutMs ?? 1_000} ms` : e.code === 'D1011' ? `recursed deeper than ${options.maxDepth ?? 500}` : (e.message ?? String(err));
+    throw new ExpressionError(`expression ${JSON.stringify(source)} failed: ${reason}${e.position !== undefined ? ` (at position ${e.position})` : ''}`);
   }
 }
 
