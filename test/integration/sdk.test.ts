@@ -32,6 +32,12 @@ it('creates a workflow, runs it and reads its data through the SDK', async () =>
   expect(data.output).toEqual({ n: 41, from: 'inc' });
   const page = await orvanta.runs.list({ workflowId: wf.id });
   expect(page.data.map((r) => r.id)).toEqual([run.id]);
+
+  // A retried call with the same idempotency key gets the same run, not a second one.
+  const first = await orvanta.workflows.run(wf.id, { n: 1 }, { idempotencyKey: 'order-7' });
+  const again = await orvanta.workflows.run(wf.id, { n: 1 }, { idempotencyKey: 'order-7' });
+  expect(again.id).toBe(first.id);
+  expect((await orvanta.runs.list({ workflowId: wf.id })).data).toHaveLength(2);
 });
 
 it('raises problems as OrvantaError with the field paths', async () => {

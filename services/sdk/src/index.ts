@@ -111,10 +111,10 @@ export class Orvanta {
     this.fetchImpl = options.fetch ?? fetch;
   }
 
-  private async request<T>(method: string, path: string, body?: { text: string; contentType: string }): Promise<T> {
+  private async request<T>(method: string, path: string, body?: { text: string; contentType: string }, headers: Record<string, string> = {}): Promise<T> {
     const response = await this.fetchImpl(new URL(`/api/v1${path}`, this.options.baseUrl), {
       method,
-      headers: { authorization: `Bearer ${this.options.apiKey}`, accept: 'application/json', ...(body ? { 'content-type': body.contentType } : {}) },
+      headers: { authorization: `Bearer ${this.options.apiKey}`, accept: 'application/json', ...(body ? { 'content-type': body.contentType } : {}), ...headers },
       body: body?.text,
     });
     const text = await response.text();
@@ -136,9 +136,18 @@ export class Orvanta {
     get: (id: string, options: { version?: number } = {}) =>
       this.request<Workflow>('GET', `/workflows/${encodeURIComponent(id)}${options.version ? `?version=${options.version}` : ''}`),
     list: (options: { cursor?: string; limit?: number } = {}) => this.request<Page<Workflow>>('GET', `/workflows${query(options)}`),
-    /** Starts a run of the latest version with `input`. */
-    run: (id: string, input?: unknown) =>
-      this.request<Run>('POST', `/workflows/${encodeURIComponent(id)}/runs`, { text: JSON.stringify({ input }), contentType: 'application/json' }),
+    /**
+     * Starts a run with `input`: of the version deployed in `environment`, or the latest.
+     * With `idempotencyKey`, repeating the call (a retry after a timeout, say) within 24 h
+     * returns the same run instead of starting another.
+     */
+    run: (id: string, input?: unknown, options: { environment?: string; idempotencyKey?: string } = {}) =>
+      this.request<Run>(
+        'POST',
+        `/workflows/${encodeURIComponent(id)}/runs`,
+        { text: JSON.stringify({ input, ...(options.environment ? { environment: options.environment } : {}) }), contentType: 'application/json' },
+        options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {},
+      ),
   };
 
   readonly runs = {

@@ -11,16 +11,20 @@ import type { TokenSigner } from '../dataplanes/signing.ts';
 import { AppError, notFound } from '../errors.ts';
 import { newId } from '@orvanta/protocol';
 import { afterCursor, decodeCursor, page } from '../lib/pagination.ts';
+import { claimIdempotencyKey, idempotentRequest } from './idempotency.ts';
 
 export type RunWithNodes = Run & { nodes: RunNode[]; workflowVersion: WorkflowVersion; dataPlane: DataPlane };
 
 const include = { nodes: true, workflowVersion: true, dataPlane: true } as const;
 
+/** `replayed`: an earlier request with the same idempotency key started this run; nothing new was started. */
+export type StartedRun = RunWithNodes & { replayed: boolean };
+
 export async function startRun(
   db: Db,
   call: CallContext,
-  request: { workflowId: string; input: unknown; trigger: 'api' | 'manual'; maxPayloadBytes: number; environment?: string },
-): Promise<RunWithNodes> {
+  request: { workflowId: string; input: unknown; trigger: 'api' | 'manual'; maxPayloadBytes: number; environment?: string; idempotencyKey?: string; hashSecret?: string },
+): Promise<StartedRun> {
   const { actor } = call;
   const workflow = await db.workflow.findFirst({ where: { id: request.workflowId, tenantId: actor.tenantId } });
   authorize(actor, 'runs.write', workflow, notFound('Workflow', request.workflowId).detail);
@@ -29,19 +33,32 @@ export async function startRun(
   if (inputBytes > request.maxPayloadBytes) {
     throw new AppError('payload_too_large', 'Input too large', `The run input is ${inputBytes} bytes; the limit is ${request.maxPayloadBytes}.`);
   }
+  // With an idempotency key, the same request (workflow, effective environment, input) within
+  // 24 h answers with the first one's run; the key is claimed in the transaction below.
+  const keyed =
+    request.idempotencyKey === undefined
+      ? null
+      : idempotentRequest(actor.tenantId, request.idempotencyKey, request.hashSecret ?? '', {
+          workflowId: workflow!.id,
+          environment: request.environment ?? (actor.type === 'api_key' ? actor.environment : null),
+          input: request.input,
+        });
   const tenant = await db.tenant.findUniqueOrThrow({ where: { id: actor.tenantId }, include: { homeDataPlane: true } });
-  const dataPlane = tenant.homeDataPlane;
-  if (!dataPlane || dataPlane.status === 'revoked') {
-    throw new AppError('unprocessable', 'No data plane', 'This tenant has no active data plane to run workflows on. Ask an admin to enroll one.');
-  }
 
-  const run = await db.$transaction(async (tx) => {
+  const started = await db.$transaction(async (tx) => {
     const chosen = await versionForRun(tx, actor, workflow!.id, workflow!.latestVersion, request.environment);
+    const id = newId('run');
+    // A replay needs what a new run needs (above), except a data plane: it starts nothing.
+    const earlier = keyed && (await claimIdempotencyKey(tx, keyed, id));
+    if (earlier) return { replayOf: earlier };
+    const dataPlane = tenant.homeDataPlane;
+    if (!dataPlane || dataPlane.status === 'revoked') {
+      throw new AppError('unprocessable', 'No data plane', 'This tenant has no active data plane to run workflows on. Ask an admin to enroll one.');
+    }
     const version = await tx.workflowVersion.findUniqueOrThrow({
       where: { workflowId_version: { workflowId: workflow!.id, version: chosen.version } },
     });
     const nodeIds = (version.document as { nodes: { id: string }[] }).nodes.map((n) => n.id);
-    const id = newId('run');
     await tx.run.create({
       data: {
         id,
@@ -76,10 +93,16 @@ export async function startRun(
       after: { workflowId: workflow!.id, version: version.version, dataPlaneId: dataPlane.id, trigger: request.trigger },
       meta: call.meta,
     });
-    return tx.run.findUniqueOrThrow({ where: { id }, include });
+    return { run: await tx.run.findUniqueOrThrow({ where: { id }, include }) };
   });
-  wake(dataPlane.id);
-  return run;
+  if (started.replayOf !== undefined) {
+    // Read without runs.read: the caller may start this run, and its first answer showed it.
+    const run = await db.run.findFirst({ where: { id: started.replayOf, tenantId: actor.tenantId }, include });
+    if (!run) throw notFound('Run', started.replayOf);
+    return { ...run, replayed: true };
+  }
+  wake(started.run.dataPlaneId);
+  return { ...started.run, replayed: false };
 }
 
 export async function getRun(db: Db, call: CallContext, runId: string): Promise<RunWithNodes> {

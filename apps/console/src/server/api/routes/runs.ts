@@ -1,10 +1,22 @@
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE, IDEMPOTENT_REPLAYED_HEADER } from '../../runs/idempotency.ts';
 import { cancelRun, findRuns, getRun, runDataLink, startRun } from '../../runs/service.ts';
 import type { ApiEnv, ServerDeps } from '../context.ts';
 import { presentRun } from '../present.ts';
 import { problem, problems, secured } from './common.ts';
 import { idParam, runListQuery, runListSchema, runSchema, startRunBodySchema } from '../schemas.ts';
 
+const startRunHeaders = z.object({
+  [IDEMPOTENCY_KEY_HEADER]: z
+    .string()
+    .regex(IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE)
+    .optional()
+    .openapi({
+      description:
+        'Makes retries safe: the same key with the same request (workflow, environment and body) within 24 hours answers `200` with the run the first request started, and starts nothing. The same key with a different request is refused with `422`. Keys are per tenant; use a fresh random one (such as a UUID) per run you mean to start.',
+      example: '8e03978e-40d5-43e8-bc93-6894a57f9324',
+    }),
+});
 
 export function registerRunRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDeps) {
   const { db, signer, config } = deps;
@@ -16,19 +28,34 @@ export function registerRunRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDeps) {
       summary: "Start a run of the workflow's latest version",
       tags: ['Runs'],
       ...secured('runs.write'),
-      request: { params: idParam, body: { required: false, content: { 'application/json': { schema: startRunBodySchema } } } },
+      request: { params: idParam, headers: startRunHeaders, body: { required: false, content: { 'application/json': { schema: startRunBodySchema } } } },
       responses: {
+        200: {
+          description: `Replayed: an earlier request with the same \`${IDEMPOTENCY_KEY_HEADER}\` started this run; nothing new was started`,
+          headers: z.object({ [IDEMPOTENT_REPLAYED_HEADER]: z.literal('true').openapi({ description: 'Present on replayed answers only.' }) }),
+          content: { 'application/json': { schema: runSchema } },
+        },
         202: { description: 'Queued; poll the run or watch it in the console', content: { 'application/json': { schema: runSchema } } },
         ...problems,
         413: problem('Input larger than the configured limit'),
-        422: problem('Invalid body, or no data plane to run on'),
+        422: problem(`Invalid body or \`${IDEMPOTENCY_KEY_HEADER}\`, the key was already used for a different request, or no data plane to run on`),
       },
     }),
     async (c) => {
       const call = c.get('call');
       const body = (c.req.header('content-type') ? c.req.valid('json') : {}) as { input?: unknown; environment?: string };
-      const run = await startRun(db, call, { workflowId: c.req.valid('param').id, input: body.input, environment: body.environment, trigger: 'api', maxPayloadBytes: config.MAX_PAYLOAD_BYTES });
-      return c.json(presentRun(run), 202, { location: `/api/v1/runs/${run.id}` });
+      const run = await startRun(db, call, {
+        workflowId: c.req.valid('param').id,
+        input: body.input,
+        environment: body.environment,
+        trigger: 'api',
+        maxPayloadBytes: config.MAX_PAYLOAD_BYTES,
+        idempotencyKey: c.req.valid('header')[IDEMPOTENCY_KEY_HEADER],
+        hashSecret: config.AUTH_SECRET,
+      });
+      const location = `/api/v1/runs/${run.id}`;
+      if (run.replayed) return c.json(presentRun(run), 200, { location, [IDEMPOTENT_REPLAYED_HEADER]: 'true' });
+      return c.json(presentRun(run), 202, { location });
     },
   );
 
