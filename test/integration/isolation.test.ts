@@ -77,6 +77,13 @@ const FIXTURES: Record<string, Fixture> = {
   'PUT /environments/{name}': async () => ({ path: `/environments/env-${unique()}`, body: { protected: false } }),
   'POST /workflows/{id}/deployments': async () => ({ path: `/workflows/${await newWorkflow()}/deployments`, body: { environment: 'development' } }),
   'GET /workflows/{id}/deployments': async () => ({ path: `/workflows/${await newWorkflow()}/deployments` }),
+  'GET /secrets': async () => ({ path: '/secrets' }),
+  'PUT /secrets/{name}': async () => ({ path: `/secrets/S_${unique().toUpperCase()}`, body: { value: 'secret-value-1' } }),
+  'DELETE /secrets/{name}': async () => {
+    const name = `S_${unique().toUpperCase()}`;
+    expect((await ownerA()('PUT', `/api/v1/secrets/${name}`, { value: 'to-delete' })).status).toBe(200);
+    return { path: `/secrets/${name}` };
+  },
   'GET /runs': async () => ({ path: '/runs' }),
   'GET /runs/{id}': async () => ({ path: `/runs/${await newRun()}` }),
   'POST /runs/{id}/cancel': async () => ({ path: `/runs/${await newRun()}/cancel` }),
@@ -105,7 +112,7 @@ const FIXTURES: Record<string, Fixture> = {
 };
 
 /** Routes whose resource is the tenant itself, or a name within the caller's own tenant, rather than an id. */
-const TENANT_SINGLETONS = new Set(['GET /sso', 'PUT /sso', 'DELETE /sso', 'PUT /environments/{name}']);
+const TENANT_SINGLETONS = new Set(['GET /sso', 'PUT /sso', 'DELETE /sso', 'PUT /environments/{name}', 'PUT /secrets/{name}']);
 
 async function send(method: string, call: Call, auth: Record<string, string>) {
   const headers: Record<string, string> = { ...auth };

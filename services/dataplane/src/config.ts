@@ -33,6 +33,8 @@ export const dataPlaneConfigSchema = z.object({
   /** Apply this data plane's database migrations at start-up. */
   MIGRATE_ON_START: bool.default(true),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Key material (32+ characters) for tenant secrets at rest; from a secret manager, not this database. */
+  SECRETS_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Egress policy of http nodes: may they call private, loopback and cloud-metadata addresses? Off by default. */
   EGRESS_ALLOW_PRIVATE: bool.default(false),
 });

@@ -6,6 +6,7 @@ import { parseDataPlaneConfig, type DataPlaneConfig } from './config.ts';
 import { createDb } from './db.ts';
 import { NodeQueue, redisConnection } from './engine/queue.ts';
 import { startReconciler } from './engine/reconciler.ts';
+import { SecretStore } from './secrets.ts';
 import { startNodeWorker } from './engine/worker.ts';
 import { createIngressApp } from './ingress/app.ts';
 import { TokenVerifier } from './ingress/tokens.ts';
@@ -31,6 +32,7 @@ export async function startDataPlane(role: Role, config: DataPlaneConfig): Promi
   const producer = redisConnection(config.REDIS_URL, 'producer');
   producer.on('error', () => undefined); // reconnects by itself; the reconciler covers gaps
   const queue = new NodeQueue(producer, config.REDIS_PREFIX);
+  const secrets = new SecretStore(db, config.SECRETS_KEY, log);
   const stops: (() => Promise<void>)[] = [];
   const has = (r: Role) => role === r || role === 'all';
   let ready = false;
@@ -61,6 +63,7 @@ export async function startDataPlane(role: Role, config: DataPlaneConfig): Promi
         concurrency: config.WORKER_CONCURRENCY,
         limits: { timeoutMs: config.SCRIPT_TIMEOUT_MS, memoryBytes: config.SCRIPT_MEMORY_MB * 1024 * 1024 },
         egress: { allowPrivate: config.EGRESS_ALLOW_PRIVATE },
+        secrets,
         log,
       });
       const reconciler = startReconciler(db, queue, log);
@@ -72,7 +75,7 @@ export async function startDataPlane(role: Role, config: DataPlaneConfig): Promi
       });
     }
     if (has('agent')) {
-      const agent = new Agent({ db, queue, log, controlPlaneUrl: config.CONTROL_PLANE_URL, publicUrl: config.PUBLIC_URL, version: VERSION, enrollmentToken: config.ENROLLMENT_TOKEN });
+      const agent = new Agent({ db, queue, secrets, log, controlPlaneUrl: config.CONTROL_PLANE_URL, publicUrl: config.PUBLIC_URL, version: VERSION, enrollmentToken: config.ENROLLMENT_TOKEN });
       await agent.start();
       stops.push(() => agent.stop());
     }

@@ -36,7 +36,21 @@ export const runCancelCommandSchema = z.object({
   customerData: z.null().optional(),
 });
 
-export const commandBodySchema = z.discriminatedUnion('type', [runStartCommandSchema, runCancelCommandSchema]);
+/** Sets a tenant's secret on the data plane; newer versions win, older ones are ignored. */
+export const secretPutCommandSchema = z.object({
+  type: z.literal('secret.put'),
+  payload: z.object({ tenantId: z.string(), name: z.string(), version: z.number().int().positive() }),
+  /** The value, in transit only: erased from the control plane once acked. */
+  customerData: z.object({ value: z.string() }),
+});
+
+export const secretDeleteCommandSchema = z.object({
+  type: z.literal('secret.delete'),
+  payload: z.object({ tenantId: z.string(), name: z.string(), version: z.number().int().positive() }),
+  customerData: z.null().optional(),
+});
+
+export const commandBodySchema = z.discriminatedUnion('type', [runStartCommandSchema, runCancelCommandSchema, secretPutCommandSchema, secretDeleteCommandSchema]);
 export type CommandBody = z.infer<typeof commandBodySchema>;
 export type CommandType = CommandBody['type'];
 

@@ -1,4 +1,5 @@
 import type { EventEnvelope, Jwks } from '@orvanta/protocol';
+import type { SecretStore } from '../secrets.ts';
 import type { Db, Prisma } from '../db.ts';
 import type { NodeQueue } from '../engine/queue.ts';
 import type { Logger } from '../log.ts';
@@ -9,6 +10,7 @@ import { GatewayClient, GatewayError } from './gateway-client.ts';
 export interface AgentOptions {
   db: Db;
   queue: NodeQueue;
+  secrets: SecretStore;
   log: Logger;
   controlPlaneUrl: string;
   publicUrl: string;
@@ -113,7 +115,7 @@ export class Agent {
   private async pullOnce(): Promise<boolean> {
     const commands = await this.client.pullCommands(this.o.longPollSeconds ?? 25);
     for (const command of commands) {
-      const jobs = await applyCommand(this.o.db, command);
+      const jobs = await applyCommand(this.o.db, command, this.o.secrets);
       await this.o.queue.enqueue(jobs).catch((err) => this.o.log.warn('enqueue failed; reconciler will retry', errorFields(err)));
       this.o.log.debug('applied command', { commandId: command.id, type: command.type });
     }

@@ -3,9 +3,10 @@ import type { Db } from '../db.ts';
 import { cancelRun } from '../engine/cancel.ts';
 import type { NodeJobData } from '../engine/queue.ts';
 import { acceptRun } from '../engine/start-run.ts';
+import type { SecretStore } from '../secrets.ts';
 
 /** Applies a command once: a redelivered id is recognised and skipped. */
-export async function applyCommand(db: Db, command: CommandEnvelope): Promise<NodeJobData[]> {
+export async function applyCommand(db: Db, command: CommandEnvelope, secrets: SecretStore): Promise<NodeJobData[]> {
   return db.$transaction(async (tx) => {
     if (await tx.appliedCommand.findUnique({ where: { id: command.id } })) return [];
     let jobs: NodeJobData[] = [];
@@ -15,6 +16,12 @@ export async function applyCommand(db: Db, command: CommandEnvelope): Promise<No
         break;
       case 'run.cancel':
         await cancelRun(tx, command.payload.runId, command.payload.tenantId);
+        break;
+      case 'secret.put':
+        await secrets.put(tx, command.payload.tenantId, command.payload.name, command.payload.version, command.customerData.value);
+        break;
+      case 'secret.delete':
+        await secrets.delete(tx, command.payload.tenantId, command.payload.name, command.payload.version);
         break;
     }
     await tx.appliedCommand.create({ data: { id: command.id, type: command.type } });

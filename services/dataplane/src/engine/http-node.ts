@@ -94,6 +94,9 @@ export async function runHttpNode(
   policy: { allowPrivate: boolean; timeoutMs: number },
 ): Promise<HttpResult> {
   const method = (node.request.method ?? 'GET').toUpperCase();
+  for (const [, name] of JSON.stringify(node.request).matchAll(/secrets\.([A-Za-z_][A-Za-z0-9_]*)/g)) {
+    if (!(name! in scope.secrets)) throw new HttpNodeError('MissingSecret', `the secret ${name} is not set on this data plane: set it with PUT /api/v1/secrets/${name}`);
+  }
   const url = new URL(String(await render(node.request.url, scope)));
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new HttpNodeError('InvalidInput', `only http and https URLs can be called, not ${url.protocol}`);
   const headers = (await render(node.request.headers ?? {}, scope)) as Record<string, unknown>;

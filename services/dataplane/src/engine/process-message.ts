@@ -9,6 +9,7 @@ import { emitEvent } from './outbox.ts';
 import { branchOf, buildPlan, type BranchFrame, type Plan, type PlanNode } from './plan.ts';
 import type { NodeJobData } from './queue.ts';
 import { nextRetryDelay } from './retry.ts';
+import { redactSecrets, type SecretStore } from '../secrets.ts';
 
 export interface EngineDeps {
   db: Db;
@@ -17,6 +18,8 @@ export interface EngineDeps {
   log: Logger;
   /** Egress policy of http nodes. */
   egress?: { allowPrivate: boolean };
+  /** Tenants' secrets, for `{{ secrets.NAME }}` in http nodes; redacted from everything recorded. */
+  secrets?: SecretStore;
 }
 
 /** What became of one delivery: messages to enqueue now, and whether to run this one again later. */
@@ -113,7 +116,10 @@ export async function processMessage(deps: EngineDeps, messageId: string): Promi
     outputs: Object.fromEntries(upstream.map((r) => [r.nodeId, r.output])),
     item: branchOf(message.branch).at(-1) ?? null,
   };
-  const outcome = await execute(deps, node, message.payload, ctx);
+  // Secrets are loaded only for nodes that can use them, and scrubbed from whatever the node
+  // returns, logs or throws before anything is recorded.
+  const secrets = node.type === 'http' && deps.secrets ? await deps.secrets.forTenant(run.tenantId) : {};
+  const outcome = redactSecrets(await execute(deps, node, message.payload, ctx, secrets), Object.values(secrets));
   // Where the output goes is worked out before the transaction: `when` and `items` are
   // expressions, and a failing one fails the node like any other error.
   let routes: Route[] = [];
@@ -147,7 +153,7 @@ function failureOf(err: unknown): Failure {
   return { class: 'InternalError', message: (err as Error)?.message ?? String(err) };
 }
 
-async function execute(deps: EngineDeps, node: PlanNode, input: unknown, ctx: Record<string, unknown>): Promise<NodeOutcome> {
+async function execute(deps: EngineDeps, node: PlanNode, input: unknown, ctx: Record<string, unknown>, secrets: Record<string, string>): Promise<NodeOutcome> {
   try {
     switch (node.type) {
       case 'script': {
@@ -170,7 +176,7 @@ async function execute(deps: EngineDeps, node: PlanNode, input: unknown, ctx: Re
       case 'delay':
         return { ok: true, output: input, logs: [] };
       case 'http': {
-        const result = await runHttpNode(node as unknown as HttpNodeSpec, { input, ctx, secrets: {} }, { allowPrivate: deps.egress?.allowPrivate ?? false, timeoutMs: node.timeoutMs ?? 30_000 });
+        const result = await runHttpNode(node as unknown as HttpNodeSpec, { input, ctx, secrets }, { allowPrivate: deps.egress?.allowPrivate ?? false, timeoutMs: node.timeoutMs ?? 30_000 });
         return { ok: true, output: result, logs: [] };
       }
       default:
@@ -248,6 +254,16 @@ async function record(
   });
   await tx.message.update({ where: { id: message.id }, data: { status: 'done' } });
   const next = await createMessages(tx, run, message.id, r.routes);
+  if (r.node.type === 'split' && Array.isArray(outcome.output) && outcome.output.length === 0) {
+    // Nothing to collect: each join of this split gets a marker, so it fires with [].
+    const branch = branchOf(message.branch);
+    for (const [joinId, source] of r.plan.joinSource) {
+      if (source !== r.node.id) continue;
+      await tx.message.create({
+        data: { id: newId('msg'), runId: run.id, tenantId: run.tenantId, nodeId: joinId, payload: json(null), status: 'waiting', parentId: message.id, branch: json([...branch, { split: r.node.id, group: message.id, index: -1, count: 0 }]) },
+      });
+    }
+  }
   await emitEvent(tx, { type: 'node.status', payload: { ...base, nodeId: r.node.id, status: 'succeeded', attempt: r.attempt } });
   next.push(...(await settle(tx, r.plan, run.id)));
   return { next };
@@ -277,7 +293,8 @@ async function settle(tx: Tx, plan: Plan, runId: string): Promise<NodeJobData[]>
     }
     for (const [key, arrived] of groups) {
       const [joinId, group] = key.split('|') as [string, string];
-      const blocking = inFlight.some((m) => plan.reach.get(m.nodeId)?.has(joinId) && (group === 'run' || branchOf(m.branch).some((f) => f.group === group)));
+      // Still to come: messages on their way to the join, or already queued at it.
+      const blocking = inFlight.some((m) => (m.nodeId === joinId || plan.reach.get(m.nodeId)?.has(joinId)) && (group === 'run' || branchOf(m.branch).some((f) => f.group === group)));
       if (blocking) continue;
       jobs.push(...(await fireJoin(tx, plan, run, joinId, group, arrived)));
       fired = true;
@@ -316,8 +333,10 @@ async function fireJoin(
     const rank = (m: (typeof arrived)[number]) => plan.order.indexOf(nodeOf.get(m.parentId ?? '') ?? '');
     ordered = [...arrived].sort((a, b) => rank(a) - rank(b));
   }
+  // An empty split leaves one marker (index -1) so its join still fires, with no items.
+  ordered = ordered.filter((m) => branchOf(m.branch).findLast((f) => f.group === group)?.index !== -1);
   const output = ordered.map((m) => m.payload);
-  const carrier = ordered.at(-1)!;
+  const carrier = ordered.at(-1) ?? arrived[0]!;
   const now = new Date();
   await tx.message.updateMany({ where: { id: { in: arrived.map((m) => m.id) } }, data: { status: 'done' } });
   await tx.nodeResult.create({

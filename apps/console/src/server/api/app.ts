@@ -14,6 +14,7 @@ import { registerDeploymentRoutes } from './routes/deployments.ts';
 import { registerMeRoutes } from './routes/me.ts';
 import { registerMemberRoutes } from './routes/members.ts';
 import { registerRunRoutes } from './routes/runs.ts';
+import { registerSecretRoutes } from './routes/secrets.ts';
 import { registerSsoRoutes } from './routes/sso.ts';
 import { registerWorkflowRoutes } from './routes/workflows.ts';
 
@@ -82,6 +83,7 @@ export function createApiApp(deps: ServerDeps) {
   registerMemberRoutes(app, deps);
   registerApiKeyRoutes(app, deps);
   registerAuditRoutes(app, deps);
+  registerSecretRoutes(app, deps);
   registerSsoRoutes(app, deps);
 
   app.get('/schema/workflow.json', (c) => c.json(workflowJsonSchema()));

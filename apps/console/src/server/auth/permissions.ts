@@ -18,6 +18,8 @@ export const PERMISSIONS = [
   'data_planes.write',
   'settings.read',
   'settings.write',
+  'secrets.read',
+  'secrets.write',
   'deployments.write',
   /** Deploying to a protected environment (production): owners and admins. */
   'deployments.protected',
@@ -32,7 +34,7 @@ const READ_ALL: Permission[] = ['workflows.read', 'runs.read', 'members.read', '
 export const ROLE_PERMISSIONS = {
   owner: [...PERMISSIONS],
   admin: PERMISSIONS.filter((p) => p !== 'billing.write'),
-  developer: [...READ_ALL, 'workflows.write', 'runs.write', 'deployments.write', 'api_keys.read', 'api_keys.write'],
+  developer: [...READ_ALL, 'workflows.write', 'runs.write', 'deployments.write', 'api_keys.read', 'api_keys.write', 'secrets.read', 'secrets.write'],
   operator: [...READ_ALL, 'runs.write'],
   viewer: READ_ALL,
   billing: ['members.read', 'billing.read', 'billing.write'],

@@ -3,6 +3,7 @@ import type { CallContext } from '../auth/actor.ts';
 import { authorize } from '../auth/authorize.ts';
 import { recordAudit } from '../audit.ts';
 import type { Db } from '../db/client.ts';
+import type { Prisma } from '../db/client.ts';
 import type { Workflow, WorkflowVersion } from '../db/generated/client.ts';
 import { AppError, notFound } from '../errors.ts';
 import { newId } from '@orvanta/protocol';
@@ -25,7 +26,7 @@ export async function createWorkflow(db: Db, call: CallContext, document: Workfl
       const id = newId('wf');
       const workflow = await tx.workflow.create({ data: { id, tenantId, name: document.name, latestVersion: 1 } });
       const current = await tx.workflowVersion.create({
-        data: { id: newId('wfv'), workflowId: id, tenantId, version: 1, document, createdBy: `${call.actor.type}:${call.actor.id}` },
+        data: { id: newId('wfv'), workflowId: id, tenantId, version: 1, document: document as Prisma.InputJsonValue, createdBy: `${call.actor.type}:${call.actor.id}` },
       });
       await recordAudit(tx, {
         tenantId,
@@ -55,7 +56,7 @@ export async function saveWorkflowVersion(db: Db, call: CallContext, workflowId:
       const version = locked.latestVersion + 1;
       const workflow = await tx.workflow.update({ where: { id: workflowId }, data: { latestVersion: version, name: document.name } });
       const current = await tx.workflowVersion.create({
-        data: { id: newId('wfv'), workflowId, tenantId: locked.tenantId, version, document, createdBy: `${call.actor.type}:${call.actor.id}` },
+        data: { id: newId('wfv'), workflowId, tenantId: locked.tenantId, version, document: document as Prisma.InputJsonValue, createdBy: `${call.actor.type}:${call.actor.id}` },
       });
       await recordAudit(tx, {
         tenantId: locked.tenantId,
