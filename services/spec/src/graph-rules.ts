@@ -8,9 +8,10 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /**
  * The rules zod cannot express: unique node ids, edges between existing nodes, no
- * duplicate edges, no cycles. Runs on the raw input, not only on a schema-valid document,
- * so a single pass reports every problem; parts the schema rejects (an id that is not a
- * string, say) are skipped here because the schema already reported them.
+ * duplicate edges, a join's `from` names a split upstream of it, no cycles. Runs on the
+ * raw input, not only on a schema-valid document, so a single pass reports every problem;
+ * parts the schema rejects (an id that is not a string, say) are skipped here because the
+ * schema already reported them.
  */
 export function checkGraph(input: unknown): RawIssue[] {
   if (!isRecord(input)) return [];
@@ -50,7 +51,51 @@ export function checkGraph(input: unknown): RawIssue[] {
     graphEdges.push({ index: i, from: edge.from, to: edge.to });
   });
 
+  issues.push(...checkJoinSources(nodes, firstIndex, graphEdges));
   issues.push(...findCycles([...firstIndex.keys()], graphEdges));
+  return issues;
+}
+
+/** A join's `from` must be a split node with a path of edges to the join. */
+function checkJoinSources(nodes: unknown[], firstIndex: Map<string, number>, edges: Edge[]): RawIssue[] {
+  const issues: RawIssue[] = [];
+  const out = new Map<string, string[]>();
+  for (const e of edges) out.set(e.from, [...(out.get(e.from) ?? []), e.to]);
+  const reachable = new Map<string, Set<string>>();
+  const reachFrom = (start: string): Set<string> => {
+    let seen = reachable.get(start);
+    if (seen) return seen;
+    seen = new Set();
+    const stack = [...(out.get(start) ?? [])];
+    while (stack.length > 0) {
+      const id = stack.pop()!;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      stack.push(...(out.get(id) ?? []));
+    }
+    reachable.set(start, seen);
+    return seen;
+  };
+
+  nodes.forEach((node, i) => {
+    if (!isRecord(node) || node.type !== 'join' || typeof node.from !== 'string') return;
+    const from = node.from;
+    const path = ['nodes', i, 'from'];
+    const source = firstIndex.get(from);
+    if (source === undefined) {
+      issues.push({ path, message: `no node has id ${JSON.stringify(from)}` });
+      return;
+    }
+    const type = (nodes[source] as Record<string, unknown>).type;
+    if (type !== 'split') {
+      const what = typeof type === 'string' ? `a ${type} node` : 'not a split node';
+      issues.push({ path, message: `from must name the split node whose items this join collects; ${JSON.stringify(from)} is ${what}` });
+      return;
+    }
+    if (typeof node.id === 'string' && !reachFrom(from).has(node.id)) {
+      issues.push({ path, message: `split ${JSON.stringify(from)} is not upstream of this join: no path of edges leads from it to ${JSON.stringify(node.id)}` });
+    }
+  });
   return issues;
 }
 

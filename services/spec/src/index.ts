@@ -12,12 +12,27 @@ export {
   type NodeSpec,
   type NodeType,
   type ScriptNodeSpec,
+  type HttpNodeSpec,
+  type TransformNodeSpec,
+  type SplitNodeSpec,
+  type JoinNodeSpec,
+  type DelayNodeSpec,
+  type SubworkflowNodeSpec,
+  type RetrySpec,
   type EdgeSpec,
 } from './schema.ts';
-export { scriptNodeSpecSchema, MAX_SCRIPT_BYTES, MAX_SCRIPT_TIMEOUT_MS } from './nodes/script.ts';
-export { NODE_ID_PATTERN } from './nodes/common.ts';
+export { scriptNodeSpecSchema, MAX_SCRIPT_BYTES, MAX_SCRIPT_TIMEOUT_MS, SCRIPT_LANGUAGES } from './nodes/script.ts';
+export { httpNodeSpecSchema, httpRequestSpecSchema, APPLICATION_PATTERN, HTTP_METHODS } from './nodes/http.ts';
+export { transformNodeSpecSchema } from './nodes/transform.ts';
+export { splitNodeSpecSchema } from './nodes/split.ts';
+export { joinNodeSpecSchema } from './nodes/join.ts';
+export { delayNodeSpecSchema, MAX_DELAY_MS } from './nodes/delay.ts';
+export { subworkflowNodeSpecSchema, ENVIRONMENT_PATTERN } from './nodes/subworkflow.ts';
+export { retrySpecSchema, NON_RETRYABLE_ERRORS, RETRY_DEFAULTS, MAX_RETRY_ATTEMPTS, MAX_RETRY_DELAY_MS, MAX_RETRY_MAX_DELAY_MS } from './nodes/retry.ts';
+export { NODE_ID_PATTERN, MAX_NODE_TIMEOUT_MS, MAX_NODE_CONCURRENCY } from './nodes/common.ts';
+export { jsonataSyntaxError, templateExpressions, type JsonataSyntaxError, type TemplateExpression } from './expressions.ts';
 export type { SpecIssue, SpecResult } from './issues.ts';
 export { validateWorkflowDocument } from './validate.ts';
 export { parseWorkflowSource, type WorkflowSourceFormat } from './parse.ts';
 export { workflowJsonSchema, WORKFLOW_SCHEMA_ID } from './json-schema.ts';
-export { entryNodes, sinkNodes, successors, predecessors, getNode } from './graph.ts';
+export { entryNodes, sinkNodes, successors, predecessors, outgoingEdges, joinSource, getNode } from './graph.ts';

@@ -78,6 +78,9 @@ export function fromZodIssues(issues: readonly z.core.$ZodIssue[], input: unknow
     const path = issue.path.filter((seg): seg is string | number => typeof seg !== 'symbol');
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) out.push({ path: [...path, key], message: `unknown key ${JSON.stringify(key)}`, at: 'key' });
+    } else if (issue.code === 'invalid_key') {
+      // A record key that fails its own schema (a header name, say): that schema's message, at the key.
+      out.push({ path, message: issue.issues[0]?.message ?? issue.message, at: 'key' });
     } else if (issue.code === 'invalid_type' && path.length > 0 && !hasKey(input, path)) {
       out.push({ path, message: `${JSON.stringify(path[path.length - 1])} is required` });
     } else {

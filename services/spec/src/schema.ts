@@ -1,12 +1,28 @@
 import { z } from 'zod';
+import { jsonataExpressionSchema } from './expressions.ts';
+import { delayNodeSpecSchema } from './nodes/delay.ts';
+import { httpNodeSpecSchema } from './nodes/http.ts';
+import { joinNodeSpecSchema } from './nodes/join.ts';
+import type { retrySpecSchema } from './nodes/retry.ts';
 import { scriptNodeSpecSchema } from './nodes/script.ts';
+import { splitNodeSpecSchema } from './nodes/split.ts';
+import { subworkflowNodeSpecSchema } from './nodes/subworkflow.ts';
+import { transformNodeSpecSchema } from './nodes/transform.ts';
 
 /**
- * Every node kind, each a strict object with a literal `type`. To add a kind (http,
- * transform, split, join, delay, subworkflow), write `nodes/<kind>.ts` and list it here;
- * the union, the error message for unknown types and the JSON Schema follow.
+ * Every node kind, each a strict object with a literal `type`. To add a kind, write
+ * `nodes/<kind>.ts` and list it here; the union, the error message for unknown types and
+ * the JSON Schema follow.
  */
-const nodeKindSchemas = [scriptNodeSpecSchema] as const;
+const nodeKindSchemas = [
+  scriptNodeSpecSchema,
+  httpNodeSpecSchema,
+  transformNodeSpecSchema,
+  splitNodeSpecSchema,
+  joinNodeSpecSchema,
+  delayNodeSpecSchema,
+  subworkflowNodeSpecSchema,
+] as const;
 
 /** One node of the workflow graph, discriminated by `type`. */
 export const nodeSpecSchema = z
@@ -26,20 +42,29 @@ export const nodeSpecSchema = z
 /** The `type` values a node may have, in declaration order. */
 export const nodeTypes = nodeKindSchemas.map((s) => s.shape.type.value);
 
-/** A directed edge: `to` runs with the output of `from`. */
+/** A directed edge: `to` runs with the output of `from`, when `when` holds. */
 export const edgeSpecSchema = z
   .strictObject({
     /** Id of the upstream node. */
     from: z.string().describe('Id of the upstream node.'),
     /** Id of the downstream node, which receives the upstream node\'s output. */
     to: z.string().describe("Id of the downstream node, which receives the upstream node's output."),
+    /**
+     * JSONata condition on the upstream output (for a split, on each item); the edge is
+     * followed only when it is truthy (not `false`, `null`, `0`, `""`, `[]` or nothing).
+     */
+    when: jsonataExpressionSchema(
+      'when',
+      'JSONata condition on the upstream output (for a split, on each item); the edge is followed only when it is truthy (not false, null, 0, "", [] or nothing).',
+    ).optional(),
   })
-  .describe('A directed edge: `to` runs with the output of `from`.');
+  .describe('A directed edge: `to` runs with the output of `from`, when `when` holds.');
 
 /**
- * The workflow document: a directed acyclic graph of nodes. This schema checks shape
- * only; `validateWorkflowDocument` adds the graph rules (unique ids, edges between
- * existing nodes, no duplicate edges, no cycles).
+ * The workflow document: a directed acyclic graph of nodes. This schema checks shape and
+ * JSONata syntax; `validateWorkflowDocument` adds the graph rules (unique ids, edges
+ * between existing nodes, no duplicate edges, no cycles, a join's `from` names a split
+ * upstream of it).
  */
 export const workflowDocumentSchema = z
   .strictObject({
@@ -74,5 +99,19 @@ export type NodeSpec = z.output<typeof nodeSpecSchema>;
 export type NodeType = NodeSpec['type'];
 /** A `script` node. */
 export type ScriptNodeSpec = z.output<typeof scriptNodeSpecSchema>;
+/** An `http` node (`request.method` is filled in). */
+export type HttpNodeSpec = z.output<typeof httpNodeSpecSchema>;
+/** A `transform` node. */
+export type TransformNodeSpec = z.output<typeof transformNodeSpecSchema>;
+/** A `split` node. */
+export type SplitNodeSpec = z.output<typeof splitNodeSpecSchema>;
+/** A `join` node. */
+export type JoinNodeSpec = z.output<typeof joinNodeSpecSchema>;
+/** A `delay` node. */
+export type DelayNodeSpec = z.output<typeof delayNodeSpecSchema>;
+/** A `subworkflow` node. */
+export type SubworkflowNodeSpec = z.output<typeof subworkflowNodeSpecSchema>;
+/** A node's retry policy after validation: `backoff`, `delayMs` and `maxDelayMs` are filled in; `on` stays absent when not given. */
+export type RetrySpec = z.output<typeof retrySpecSchema>;
 /** An edge between two nodes. */
 export type EdgeSpec = z.output<typeof edgeSpecSchema>;

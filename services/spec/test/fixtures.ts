@@ -29,3 +29,27 @@ export const helloJson = JSON.stringify(helloDocument, null, 2);
 export function script(id: string, extra: Record<string, unknown> = {}) {
   return { id, type: 'script', language: 'javascript', code: 'export default (x) => x', ...extra };
 }
+
+/** A valid node of every kind, as authored (defaults not filled in). */
+export const kindExamples = {
+  script: { id: 'calc', type: 'script', language: 'typescript', code: 'export default (x: { n: number }) => ({ n: x.n + 1 })' },
+  http: {
+    id: 'call',
+    type: 'http',
+    application: 'crm_v2',
+    request: {
+      method: 'POST',
+      url: 'https://api.example.com/contacts/{{ input.id }}',
+      headers: { authorization: 'Bearer {{ secrets.CRM_TOKEN }}', 'x-run': '{{ ctx.run.id }}' },
+      body: { name: '{{ input.name }}', tags: ['{{ input.tag }}', 'static'], count: 2, ok: true, none: null },
+    },
+  },
+  transform: { id: 'shape', type: 'transform', expression: "{ 'total': $sum(items.price), 'by': $ctx.node.id }" },
+  split: { id: 'each', type: 'split', items: 'order.lines[]' },
+  join: { id: 'all', type: 'join' },
+  delay: { id: 'wait', type: 'delay', durationMs: 60_000 },
+  subworkflow: { id: 'child', type: 'subworkflow', workflow: 'send invoice', environment: 'production' },
+} as const;
+
+/** A one-node document around `node`. */
+export const single = (node: unknown) => ({ name: 'x', nodes: [node] });

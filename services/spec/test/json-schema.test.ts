@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nodeTypes, workflowJsonSchema } from '../src/index.ts';
-import { helloDocument } from './fixtures.ts';
+import { helloDocument, kindExamples } from './fixtures.ts';
 
 type Schema = {
   $schema?: string;
@@ -13,6 +13,14 @@ type Schema = {
   items?: Schema;
   oneOf?: Schema[];
   const?: unknown;
+  enum?: unknown[];
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  description?: string;
 };
 
 describe('workflowJsonSchema', () => {
@@ -39,6 +47,64 @@ describe('workflowJsonSchema', () => {
     const scriptKind = kinds.find((k) => k.properties!.type!.const === 'script')!;
     expect(scriptKind.required).toEqual(['id', 'type', 'language', 'code']);
     expect(scriptKind.additionalProperties).toBe(false);
+  });
+
+  const kind = (type: string) => schema.properties!.nodes!.items!.oneOf!.find((k) => k.properties!.type!.const === type)!;
+
+  it('describes every kind with its own fields, the common ones included', () => {
+    const common = ['id', 'name', 'retry', 'timeoutMs', 'concurrency', 'type'];
+    const own: Record<string, string[]> = {
+      script: ['language', 'code'],
+      http: ['application', 'request'],
+      transform: ['expression'],
+      split: ['items'],
+      join: ['from'],
+      delay: ['durationMs'],
+      subworkflow: ['workflow', 'environment'],
+    };
+    expect(Object.keys(own)).toEqual(nodeTypes);
+    for (const type of nodeTypes) {
+      const k = kind(type);
+      expect(Object.keys(k.properties!).sort(), type).toEqual([...common, ...own[type]!].sort());
+      expect(k.additionalProperties, type).toBe(false);
+      expect(k.description, type).toEqual(expect.any(String));
+    }
+    expect(kind('http').required).toEqual(['id', 'type', 'application', 'request']);
+    expect(kind('transform').required).toEqual(['id', 'type', 'expression']);
+    expect(kind('split').required).toEqual(['id', 'type', 'items']);
+    expect(kind('join').required).toEqual(['id', 'type']);
+    expect(kind('delay').required).toEqual(['id', 'type', 'durationMs']);
+    expect(kind('subworkflow').required).toEqual(['id', 'type', 'workflow']);
+  });
+
+  it('carries limits, patterns and defaults', () => {
+    expect(kind('script').properties!.language!.enum).toEqual(['javascript', 'typescript']);
+    expect(kind('script').properties!.timeoutMs).toMatchObject({ type: 'integer', minimum: 1, maximum: 3_600_000 });
+    expect(kind('split').properties!.concurrency).toMatchObject({ type: 'integer', minimum: 1, maximum: 1000 });
+    const retry = kind('join').properties!.retry!;
+    expect(retry.required).toEqual(['attempts']);
+    expect(retry.additionalProperties).toBe(false);
+    expect(retry.properties!.attempts).toMatchObject({ minimum: 1, maximum: 20 });
+    expect(retry.properties!.backoff).toMatchObject({ enum: ['fixed', 'exponential'], default: 'exponential' });
+    expect(retry.properties!.delayMs).toMatchObject({ minimum: 1, maximum: 3_600_000, default: 1000 });
+    expect(retry.properties!.maxDelayMs).toMatchObject({ minimum: 1, maximum: 86_400_000, default: 300_000 });
+    expect(retry.properties!.on).toMatchObject({ type: 'array', minItems: 1 });
+    const http = kind('http');
+    expect(http.properties!.application).toMatchObject({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9][a-z0-9_-]*$' });
+    const request = http.properties!.request!;
+    expect(request.required).toEqual(['url']);
+    expect(request.properties!.method).toMatchObject({ enum: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], default: 'GET' });
+    expect(Object.keys(request.properties!)).toEqual(['method', 'url', 'headers', 'body']);
+    expect(kind('delay').properties!.durationMs).toMatchObject({ type: 'integer', minimum: 1, maximum: 2_592_000_000 });
+    expect(schema.properties!.edges!.items!.properties!.when).toMatchObject({ type: 'string', minLength: 1 });
+  });
+
+  it('fits an example of every kind', () => {
+    for (const node of Object.values(kindExamples)) {
+      const k = kind(node.type);
+      expect(k.required!.every((f) => f in node), node.type).toBe(true);
+      expect(Object.keys(node).every((f) => f in k.properties!), node.type).toBe(true);
+    }
   });
 
   it('fits the hello document', () => {

@@ -24,7 +24,7 @@ describe('parseWorkflowSource (json)', () => {
     // Pretty-printed without name: nodes[1].type's value is on line 11 at column 15, edges[1] opens on line 21.
     expect(issuesOf(JSON.stringify(doc, null, 2))).toEqual([
       { path: 'name', pointer: '/name', message: '"name" is required', line: 1, column: 1 },
-      { path: 'nodes[1].type', pointer: '/nodes/1/type', message: 'unknown node type "foo"; expected one of: script', line: 11, column: 15 },
+      { path: 'nodes[1].type', pointer: '/nodes/1/type', message: 'unknown node type "foo"; expected one of: script, http, transform, split, join, delay, subworkflow', line: 11, column: 15 },
       { path: 'edges[1]', pointer: '/edges/1', message: 'edges form a cycle: double -> inc -> double', line: 21, column: 5 },
     ]);
   });

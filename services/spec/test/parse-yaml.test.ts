@@ -36,13 +36,13 @@ describe('parseWorkflowSource (yaml)', () => {
   it('reports an unknown node type with the known types', () => {
     const text = `name: x\nnodes:\n  - id: a\n    type: foo\n`;
     expect(issuesOf(text)).toEqual([
-      { path: 'nodes[0].type', pointer: '/nodes/0/type', message: 'unknown node type "foo"; expected one of: script', line: 4, column: 11 },
+      { path: 'nodes[0].type', pointer: '/nodes/0/type', message: 'unknown node type "foo"; expected one of: script, http, transform, split, join, delay, subworkflow', line: 4, column: 11 },
     ]);
   });
 
   it('reports a missing node type', () => {
     expect(issuesOf(`name: x\nnodes:\n  - id: a\n`)).toEqual([
-      { path: 'nodes[0].type', pointer: '/nodes/0/type', message: 'node type is required; expected one of: script', line: 3, column: 5 },
+      { path: 'nodes[0].type', pointer: '/nodes/0/type', message: 'node type is required; expected one of: script, http, transform, split, join, delay, subworkflow', line: 3, column: 5 },
     ]);
   });
 
@@ -115,7 +115,7 @@ describe('parseWorkflowSource (yaml)', () => {
       '    type: script',
       '    language: javascript',
       '    code: x',
-      '    timeoutMs: 999999', //    14: too long
+      '    timeoutMs: 9999999', //   14: too long
       'edges:',
       '  - { from: a, to: b-1 }', // 16
       '  - { from: b-1, to: a }', // 17: closes a cycle
@@ -126,8 +126,8 @@ describe('parseWorkflowSource (yaml)', () => {
     expect(issuesOf(text)).toEqual([
       { path: 'name', pointer: '/name', message: '"name" is required', line: 1, column: 1 },
       { path: 'nodes[0].code', pointer: '/nodes/0/code', message: 'code must not be empty', line: 7, column: 11 },
-      { path: 'nodes[1].type', pointer: '/nodes/1/type', message: 'unknown node type "webhook"; expected one of: script', line: 9, column: 11 },
-      { path: 'nodes[2].timeoutMs', pointer: '/nodes/2/timeoutMs', message: 'timeoutMs must be at most 300000', line: 14, column: 16 },
+      { path: 'nodes[1].type', pointer: '/nodes/1/type', message: 'unknown node type "webhook"; expected one of: script, http, transform, split, join, delay, subworkflow', line: 9, column: 11 },
+      { path: 'nodes[2].timeoutMs', pointer: '/nodes/2/timeoutMs', message: 'timeoutMs must be at most 3600000', line: 14, column: 16 },
       { path: 'colour', pointer: '/colour', message: 'unknown key "colour"', line: 2, column: 1 },
       { path: 'nodes[1].id', pointer: '/nodes/1/id', message: 'duplicate node id "a" (already used by nodes[0])', line: 8, column: 9 },
       { path: 'edges[2].to', pointer: '/edges/2/to', message: 'no node has id "nope"', line: 18, column: 20 },

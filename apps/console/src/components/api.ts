@@ -22,6 +22,8 @@ export interface ApiInit {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;
   signal?: AbortSignal;
+  /** Extra request headers (e.g. `Idempotency-Key`); they cannot replace `accept` or `content-type`. */
+  headers?: Record<string, string>;
   /**
    * By default a 401 means the session ended: the browser goes to sign in, then back here.
    * Public pages (sign-up, invitations…) pass `false` and handle the 401 themselves.
@@ -35,7 +37,7 @@ export interface ApiInit {
  * without a body) resolves to `undefined`.
  */
 export async function api<T>(path: string, init: ApiInit = {}): Promise<T> {
-  const { method = 'GET', body, signal, redirectOn401 = true } = init;
+  const { method = 'GET', body, signal, headers, redirectOn401 = true } = init;
   let response: Response;
   try {
     response = await fetch(path, {
@@ -43,7 +45,7 @@ export async function api<T>(path: string, init: ApiInit = {}): Promise<T> {
       credentials: 'same-origin',
       cache: 'no-store',
       signal,
-      headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: { ...headers, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       body: body !== undefined ? JSON.stringify(body) : undefined,
     });
   } catch (err) {

@@ -52,3 +52,12 @@ export function formatActor(actor: { type: string; id: string | null; email?: st
   if (actor.type === 'system' || !actor.id) return actor.type;
   return `${actor.type}:${actor.id}`;
 }
+
+/** Who did something, from a `type:id` reference (`user:usr_…`): the member's email when known, else the reference. */
+export function formatActorRef(ref: string | null | undefined, emails: ReadonlyMap<string, string> = new Map()): string {
+  if (!ref) return '—';
+  const [type, ...rest] = ref.split(':');
+  const id = rest.join(':');
+  if (type === 'user' && emails.has(id)) return emails.get(id)!;
+  return ref;
+}

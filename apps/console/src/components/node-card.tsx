@@ -15,9 +15,12 @@ export function NodeCard({ node, executions, payloadNote, now }: { node: RunNode
           {node.id}
         </h3>
         <StatusBadge status={node.status} testId="node-status" />
-        <span className="muted small">
-          {node.attempts} {node.attempts === 1 ? 'attempt' : 'attempts'} · {spanDuration(node.startedAt, node.finishedAt, now)}
-        </span>
+        <span className="muted small">{spanDuration(node.startedAt, node.finishedAt, now)}</span>
+        {node.attempts > 1 && (
+          <span className="pill small" data-testid="node-attempts" title="Tried again after failing, per the node's retry policy">
+            {node.attempts} attempts
+          </span>
+        )}
         {node.errorClass && <span className="error-class small">{node.errorClass}</span>}
       </header>
       {executions === null ? (

@@ -23,6 +23,12 @@ export function RunHeader({
         <h1>
           <Link href={`/workflows/${run.workflowId}`}>{workflowName ?? run.workflowId}</Link> <span className="muted version">v{run.workflowVersion}</span>
         </h1>
+        <p className="muted small">
+          Environment:{' '}
+          <strong data-testid="run-environment" data-environment={run.environment ?? ''}>
+            {run.environment ?? 'latest version'}
+          </strong>
+        </p>
       </div>
       <div className="page-actions">
         <span aria-live="polite" aria-atomic="true">

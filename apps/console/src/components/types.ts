@@ -16,3 +16,34 @@ export type { NodeExecutionData, RunData };
 export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 
 export const isTerminal = (status: RunStatus): boolean => status === 'succeeded' || status === 'failed' || status === 'cancelled';
+
+/** An environment (apps/console/src/server/api/routes/deployments.ts): deploys to a protected one need `deployments.protected`. */
+export interface Environment {
+  id: string;
+  name: string;
+  protected: boolean;
+  createdAt: string;
+}
+
+/** One deploy of a workflow version to an environment; `live` marks the newest per environment. */
+export interface Deployment {
+  id: string;
+  workflowId: string;
+  environment: string;
+  version: number;
+  /** `type:id` of who deployed, e.g. `user:usr_…` or `api_key:key_…`. */
+  createdBy: string | null;
+  createdAt: string;
+  live: boolean;
+}
+
+/** A secret as the API shows it (routes/secrets.ts): its name and version on one data plane, never its value. */
+export interface Secret {
+  name: string;
+  dataPlaneId: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  /** `type:id` of who last set it. */
+  updatedBy: string | null;
+}

@@ -4,15 +4,34 @@ import Link from 'next/link';
 import { useEffect, useState } from 'react';
 import { Alert } from './alert';
 import { api, errorMessage } from './api';
+import { liveDeployments, withDeployment } from './deployments';
+import { DeploymentsSection } from './deployments-section';
 import { formatDateTime } from './format';
 import { JsonBlock } from './json-block';
 import { StartRunForm } from './start-run-form';
-import type { Workflow } from './types';
+import type { Deployment, Environment, Workflow } from './types';
+import { useList } from './use-list';
+import { useMemberEmails } from './use-member-emails';
 
-/** A workflow's latest document, and a form to run it. */
-export function WorkflowView({ workflowId, canRun = true }: { workflowId: string; canRun?: boolean }) {
+/** A workflow's latest document, where its versions are deployed, and a form to run it. */
+export function WorkflowView({
+  workflowId,
+  canRun = true,
+  canDeploy = false,
+  canDeployProtected = false,
+  canReadMembers = false,
+}: {
+  workflowId: string;
+  canRun?: boolean;
+  canDeploy?: boolean;
+  canDeployProtected?: boolean;
+  canReadMembers?: boolean;
+}) {
   const [workflow, setWorkflow] = useState<Workflow | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const environments = useList<Environment>('/api/v1/environments');
+  const deployments = useList<Deployment>(`/api/v1/workflows/${encodeURIComponent(workflowId)}/deployments`);
+  const emails = useMemberEmails(canReadMembers);
 
   useEffect(() => {
     const controller = new AbortController();
@@ -24,6 +43,7 @@ export function WorkflowView({ workflowId, canRun = true }: { workflowId: string
 
   if (error) return <Alert>{error}</Alert>;
   if (!workflow) return <p className="muted">Loading workflow…</p>;
+  const live = liveDeployments(deployments.items);
   return (
     <div className="stack">
       <div className="page-header">
@@ -40,9 +60,21 @@ export function WorkflowView({ workflowId, canRun = true }: { workflowId: string
       {canRun && (
         <section className="card" aria-labelledby="start-title">
           <h2 id="start-title">Start a run</h2>
-          <StartRunForm workflowId={workflow.id} />
+          <StartRunForm workflowId={workflow.id} latestVersion={workflow.version} environments={environments.items} live={deployments.items ? live : null} />
         </section>
       )}
+      <DeploymentsSection
+        workflowId={workflow.id}
+        latestVersion={workflow.version}
+        environments={environments.items}
+        deployments={deployments.items}
+        live={live}
+        error={environments.error ?? deployments.error}
+        canDeploy={canDeploy}
+        canDeployProtected={canDeployProtected}
+        emails={emails}
+        onDeployed={(d) => deployments.setItems((prev) => withDeployment(prev, d))}
+      />
       <section className="card" aria-labelledby="document-title">
         <h2 id="document-title">Document</h2>
         <JsonBlock value={workflow.document} testId="workflow-document" label="Workflow document" />

@@ -63,7 +63,7 @@ const TEMPLATE = /\{\{([\s\S]+?)\}\}/g;
 /** Renders `{{ expr }}` templates; a string that is exactly one template keeps the value's type. */
 async function render(value: unknown, scope: Record<string, unknown>): Promise<unknown> {
   if (typeof value === 'string') {
-    const whole = /^\{\{([\s\S]+?)\}\}$/.exec(value.trim());
+    const whole = /^\{\{((?:(?!\}\})[\s\S])+)\}\}$/.exec(value.trim());
     if (whole) return evaluate(whole[1]!.trim(), scope);
     let out = '';
     let last = 0;

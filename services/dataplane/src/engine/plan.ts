@@ -1,4 +1,4 @@
-import type { WorkflowDocument } from '@orvanta/spec';
+import { joinSource as specJoinSource, type WorkflowDocument } from '@orvanta/spec';
 import type { RetryPolicy } from './retry.ts';
 
 /**
@@ -38,10 +38,8 @@ export function buildPlan(document: WorkflowDocument): Plan {
   const nodes = new Map<string, PlanNode>(document.nodes.map((n) => [n.id, n as unknown as PlanNode]));
   const edges = (document.edges ?? []) as PlanEdge[];
   const outgoing = new Map<string, PlanEdge[]>(document.nodes.map((n) => [n.id, []]));
-  const incoming = new Map<string, string[]>(document.nodes.map((n) => [n.id, []]));
   for (const e of edges) {
     outgoing.get(e.from)!.push(e);
-    incoming.get(e.to)!.push(e.from);
   }
   const reach = new Map<string, Set<string>>();
   for (const id of nodes.keys()) {
@@ -56,27 +54,7 @@ export function buildPlan(document: WorkflowDocument): Plan {
     reach.set(id, seen);
   }
   const joinSource = new Map<string, string | null>();
-  for (const node of nodes.values()) {
-    if (node.type !== 'join') continue;
-    if (typeof node.from === 'string') {
-      joinSource.set(node.id, node.from);
-      continue;
-    }
-    // The nearest split upstream that no join in between has already closed: walking
-    // back, a join opens a level and a split closes one, like nested brackets.
-    let found: string | null = null;
-    const queue = incoming.get(node.id)!.map((id) => ({ id, depth: 0 }));
-    const seen = new Set<string>();
-    while (queue.length && !found) {
-      const { id, depth } = queue.shift()!;
-      if (seen.has(`${id}:${depth}`)) continue;
-      seen.add(`${id}:${depth}`);
-      const type = nodes.get(id)!.type;
-      if (type === 'split' && depth === 0) found = id;
-      else queue.push(...incoming.get(id)!.map((up) => ({ id: up, depth: type === 'join' ? depth + 1 : type === 'split' ? depth - 1 : depth })));
-    }
-    joinSource.set(node.id, found);
-  }
+  for (const node of nodes.values()) if (node.type === 'join') joinSource.set(node.id, specJoinSource(document, node.id));
   return { document, nodes, outgoing, order: document.nodes.map((n) => n.id), reach, joinSource };
 }
 

@@ -1,4 +1,5 @@
 import { sinkNodes, type WorkflowDocument } from '@orvanta/spec';
+import { transform } from 'esbuild';
 import { newId } from '@orvanta/protocol';
 import type { Db, Prisma, Tx } from '../db.ts';
 import type { Logger } from '../log.ts';
@@ -153,13 +154,34 @@ function failureOf(err: unknown): Failure {
   return { class: 'InternalError', message: (err as Error)?.message ?? String(err) };
 }
 
+/** TypeScript is compiled (types stripped) once per source; JavaScript runs as written. */
+const compiledTypeScript = new Map<string, string>();
+async function scriptSource(node: PlanNode): Promise<{ ok: true; code: string } | { ok: false; error: Failure }> {
+  const code = String(node.code);
+  if (node.language !== 'typescript') return { ok: true, code };
+  const cached = compiledTypeScript.get(code);
+  if (cached !== undefined) return { ok: true, code: cached };
+  try {
+    const out = await transform(code, { loader: 'ts', format: 'esm', target: 'es2022', sourcefile: `${node.id}.ts` });
+    if (compiledTypeScript.size > 1000) compiledTypeScript.clear();
+    compiledTypeScript.set(code, out.code);
+    return { ok: true, code: out.code };
+  } catch (err) {
+    const errors = (err as { errors?: { text: string; location?: { line: number; column: number } }[] }).errors ?? [];
+    const message = errors.map((e) => (e.location ? `${node.id}.ts:${e.location.line}:${e.location.column}: ${e.text}` : e.text)).join('; ') || (err as Error).message;
+    return { ok: false, error: { class: 'InvalidScript', message } };
+  }
+}
+
 async function execute(deps: EngineDeps, node: PlanNode, input: unknown, ctx: Record<string, unknown>, secrets: Record<string, string>): Promise<NodeOutcome> {
   try {
     switch (node.type) {
       case 'script': {
+        const source = await scriptSource(node);
+        if (!source.ok) return { ok: false, error: source.error, logs: [] };
         const outcome = await deps.sandbox.run({
-          code: String(node.code),
-          filename: `${node.id}.js`,
+          code: source.code,
+          filename: `${node.id}.${node.language === 'typescript' ? 'ts' : 'js'}`,
           input,
           ctx,
           limits: { ...deps.limits, timeoutMs: node.timeoutMs ?? deps.limits.timeoutMs },
@@ -169,8 +191,9 @@ async function execute(deps: EngineDeps, node: PlanNode, input: unknown, ctx: Re
       case 'transform':
         return { ok: true, output: await evaluate(String(node.expression), input, { bindings: { ctx }, timeoutMs: node.timeoutMs }), logs: [] };
       case 'split': {
-        const items = await evaluate(String(node.items), input, { bindings: { ctx }, timeoutMs: node.timeoutMs });
-        if (!Array.isArray(items)) throw new ExpressionError(`items ${JSON.stringify(node.items)} must evaluate to an array, not ${items === null ? 'nothing' : typeof items}`);
+        const found = await evaluate(String(node.items), input, { bindings: { ctx }, timeoutMs: node.timeoutMs });
+        // JSONata gives "nothing" for no match and a bare value for a single one: both are lists here.
+        const items = found === null ? [] : Array.isArray(found) ? found : [found];
         return { ok: true, output: items, logs: [] };
       }
       case 'delay':

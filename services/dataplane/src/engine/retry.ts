@@ -1,3 +1,5 @@
+import { NON_RETRYABLE_ERRORS } from '@orvanta/spec';
+
 /**
  * Per-node retries: which failures are retried and how long to wait before the next try.
  * `attempts` counts every try, the first included; an absent `retry` means one try.
@@ -11,8 +13,6 @@ export interface RetryPolicy {
   on?: string[];
 }
 
-/** Failures that will fail the same way however often they are tried. */
-export const NON_RETRYABLE_ERRORS = ['InvalidScript', 'OutputNotSerializable', 'ExpressionError', 'HttpClientError', 'InvalidInput'];
 
 /** Milliseconds to wait before try `attempt + 1`, or null when the message has to fail now. */
 export function nextRetryDelay(policy: RetryPolicy | undefined, attempt: number, errorClass: string): number | null {

@@ -1,10 +1,16 @@
 import { z } from 'zod';
-import { nodeBaseShape } from './common.ts';
+import { MAX_NODE_TIMEOUT_MS, nodeBaseShape } from './common.ts';
 
 /** Largest accepted script source, in UTF-8 bytes (256 KiB). */
 export const MAX_SCRIPT_BYTES = 256 * 1024;
-/** Longest timeout a script node may ask for, in milliseconds (5 minutes). */
-export const MAX_SCRIPT_TIMEOUT_MS = 300_000;
+/**
+ * @deprecated `timeoutMs` is common to every node kind now; use `MAX_NODE_TIMEOUT_MS`.
+ * Scripts accept the same range as every other kind.
+ */
+export const MAX_SCRIPT_TIMEOUT_MS = MAX_NODE_TIMEOUT_MS;
+
+/** Languages a script node may be written in. */
+export const SCRIPT_LANGUAGES = ['javascript', 'typescript'] as const;
 
 const codeTooLarge = `code must be at most ${MAX_SCRIPT_BYTES / 1024} KiB (UTF-8)`;
 
@@ -28,8 +34,10 @@ export const scriptNodeSpecSchema = z
     ...nodeBaseShape,
     /** Node kind discriminator. */
     type: z.literal('script').describe('Node kind: runs a script.'),
-    /** Language of `code`. Only JavaScript (ES modules) for now. */
-    language: z.literal('javascript').describe('Language of `code`. Only JavaScript (ES modules) for now.'),
+    /** Language of `code`: `javascript` or `typescript` (type annotations are removed before it runs). */
+    language: z
+      .enum(SCRIPT_LANGUAGES, { error: `language must be one of: ${SCRIPT_LANGUAGES.join(', ')}` })
+      .describe('Language of `code`: `javascript` or `typescript` (type annotations are removed before it runs).'),
     /**
      * ES module source whose default export is `(input, ctx) => output` (may be async).
      * At most 256 KiB of UTF-8.
@@ -42,12 +50,5 @@ export const scriptNodeSpecSchema = z
       .max(MAX_SCRIPT_BYTES, { error: codeTooLarge })
       .refine((s) => s.length > MAX_SCRIPT_BYTES || utf8Bytes(s) <= MAX_SCRIPT_BYTES, { error: codeTooLarge })
       .describe('ES module source whose default export is `(input, ctx) => output` (may be async). At most 256 KiB of UTF-8.'),
-    /** Wall-clock limit for one execution, in milliseconds (1..300000); defaults to the data plane's limit. */
-    timeoutMs: z
-      .int({ error: 'timeoutMs must be an integer number of milliseconds' })
-      .min(1, { error: 'timeoutMs must be at least 1' })
-      .max(MAX_SCRIPT_TIMEOUT_MS, { error: `timeoutMs must be at most ${MAX_SCRIPT_TIMEOUT_MS}` })
-      .optional()
-      .describe("Wall-clock limit for one execution, in milliseconds; defaults to the data plane's limit."),
   })
-  .describe('Runs a JavaScript module in the sandbox.');
+  .describe('Runs a JavaScript or TypeScript module in the sandbox.');

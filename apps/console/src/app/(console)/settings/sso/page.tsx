@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import { NoAccess } from '@/components/no-access';
 import { ALL_ROLES } from '@/components/roles';
+import { SettingsNav } from '@/components/settings-nav';
 import { SsoSettingsForm } from '@/components/sso-settings-form';
 import { requireSession } from '@/server/session';
 
@@ -17,6 +18,7 @@ export default async function SsoSettingsPage() {
           <p className="muted small">Let people sign in with your organization&apos;s OpenID Connect identity provider.</p>
         </div>
       </div>
+      <SettingsNav />
       {permissions.includes('settings.read') ? (
         <SsoSettingsForm slug={tenant.slug} canWrite={permissions.includes('settings.write')} roles={ALL_ROLES.filter((r) => r !== 'owner')} />
       ) : (

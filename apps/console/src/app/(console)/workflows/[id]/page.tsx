@@ -10,5 +10,13 @@ export const metadata: Metadata = { title: 'Workflow' };
 export default async function WorkflowPage({ params }: Props) {
   const [{ id }, { role, permissions }] = await Promise.all([params, requireSession()]);
   if (!permissions.includes('workflows.read')) return <NoAccess role={role} thing="workflows" permission="workflows.read" />;
-  return <WorkflowView workflowId={id} canRun={permissions.includes('runs.write')} />;
+  return (
+    <WorkflowView
+      workflowId={id}
+      canRun={permissions.includes('runs.write')}
+      canDeploy={permissions.includes('deployments.write')}
+      canDeployProtected={permissions.includes('deployments.protected')}
+      canReadMembers={permissions.includes('members.read')}
+    />
+  );
 }

@@ -1,0 +1,280 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { createTestDataPlane, type TestDataPlane } from '../support/data-plane.ts';
+import { apiClient, eventually } from '../support/http.ts';
+
+/**
+ * The workflow language as the engine runs it, end to end through a real data plane:
+ * transform, split/join, `when` edges, predecessor joins, retries with backoff and the
+ * attempt context, delay, and http nodes against a local server.
+ */
+let cp: TestControlPlane;
+let dp: TestDataPlane;
+let api: ReturnType<typeof apiClient>;
+let server: Server;
+let serverUrl: string;
+const calls: { method: string; url: string; body: string; headers: Record<string, unknown> }[] = [];
+let flaky = 0;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      calls.push({ method: req.method!, url: req.url!, body, headers: req.headers });
+      if (req.url === '/flaky' && flaky++ === 0) {
+        res.writeHead(503, { 'retry-after': '0' }).end('busy');
+        return;
+      }
+      if (req.url === '/whoami') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ authorization: req.headers.authorization }));
+        return;
+      }
+      if (req.url === '/missing') {
+        res.writeHead(404).end('no such thing');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, echo: body ? JSON.parse(body) : null, path: req.url }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  serverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  cp = await startTestControlPlane();
+  const token = await cp.dataPlane('dp_engine');
+  const tenant = await cp.tenant('engine', 'dp_engine');
+  api = apiClient(cp.url, tenant.apiKey);
+  // The local test server is on a loopback address: this data plane's egress policy allows it.
+  dp = await createTestDataPlane({ controlPlaneUrl: cp.url, enrollmentToken: token, env: { SCRIPT_TIMEOUT_MS: '2000', EGRESS_ALLOW_PRIVATE: 'true' } });
+  await dp.start();
+}, 60_000);
+
+afterAll(async () => {
+  await dp?.dispose();
+  await cp?.stop();
+  server?.close();
+});
+
+let counter = 0;
+async function run(document: Record<string, unknown>, input: unknown) {
+  const created = await api('POST', '/api/v1/workflows', { ...document, name: `${String(document.name)}-${counter++}` });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const started = await api('POST', `/api/v1/workflows/${created.body.id}/runs`, { input });
+  expect(started.status, JSON.stringify(started.body)).toBe(202);
+  const finished = await eventually(`run ${started.body.id} to finish`, async () => {
+    const res = await api('GET', `/api/v1/runs/${started.body.id}`);
+    return ['succeeded', 'failed', 'cancelled'].includes(res.body.status) ? res.body : undefined;
+  });
+  const data = await (await fetch(finished.links.data)).json();
+  return { run: finished, data };
+}
+
+const js = (id: string, code: string, extra: Record<string, unknown> = {}) => ({ id, type: 'script', language: 'javascript', code, ...extra });
+
+describe('transform and when', () => {
+  it('evaluates a JSONata transform', async () => {
+    const { run: r, data } = await run(
+      { name: 'total', nodes: [{ id: 'sum', type: 'transform', expression: "{ 'total': $sum(items.(price * qty)), 'count': $count(items) }" }] },
+      { items: [{ price: 2, qty: 3 }, { price: 5, qty: 1 }] },
+    );
+    expect(r.status).toBe('succeeded');
+    expect(data.output).toEqual({ total: 11, count: 2 });
+  });
+
+  it('follows only the edges whose `when` holds', async () => {
+    const doc = {
+      name: 'route',
+      nodes: [js('check', 'export default (x) => x'), js('big', "export default (x) => ({ route: 'big', n: x.n })"), js('small', "export default (x) => ({ route: 'small', n: x.n })")],
+      edges: [
+        { from: 'check', to: 'big', when: 'n >= 100' },
+        { from: 'check', to: 'small', when: 'n < 100' },
+      ],
+    };
+    expect((await run(doc, { n: 500 })).data.output).toEqual({ route: 'big', n: 500 });
+    const small = await run(doc, { n: 5 });
+    expect(small.data.output).toEqual({ route: 'small', n: 5 });
+    expect(small.run.nodes.find((n: { id: string }) => n.id === 'big').status).toBe('pending');
+  });
+});
+
+describe('split and join', () => {
+  it('sends each item on its own and joins them back in order, without the ones a `when` dropped', async () => {
+    const { run: r, data } = await run(
+      {
+        name: 'orders',
+        nodes: [
+          { id: 'lines', type: 'split', items: 'order.lines' },
+          js('price', 'export default (line, ctx) => ({ sku: line.sku, amount: line.qty * line.price, index: ctx.item.index })'),
+          { id: 'collect', type: 'join' },
+          { id: 'summary', type: 'transform', expression: "{ 'skus': $.sku, 'total': $sum($.amount) }" },
+        ],
+        edges: [
+          { from: 'lines', to: 'price' },
+          { from: 'price', to: 'collect', when: 'amount > 0' },
+          { from: 'collect', to: 'summary' },
+        ],
+      },
+      { order: { lines: [{ sku: 'a', qty: 2, price: 3 }, { sku: 'free', qty: 1, price: 0 }, { sku: 'b', qty: 1, price: 10 }, { sku: 'c', qty: 4, price: 1 }] } },
+    );
+    expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+    expect(data.output).toEqual({ skus: ['a', 'b', 'c'], total: 20 });
+  });
+
+  it('joins every predecessor, in document order', async () => {
+    const { data } = await run(
+      {
+        name: 'fan-in',
+        nodes: [js('start', 'export default (x) => x'), js('left', "export default (x) => 'L' + x.n"), js('right', "export default (x) => 'R' + x.n"), { id: 'both', type: 'join' }],
+        edges: [
+          { from: 'start', to: 'right' },
+          { from: 'start', to: 'left' },
+          { from: 'left', to: 'both' },
+          { from: 'right', to: 'both' },
+        ],
+      },
+      { n: 1 },
+    );
+    expect(data.output).toEqual(['L1', 'R1']);
+  });
+
+  it('splits a single match and no match too', async () => {
+    const doc = { name: 'one-or-none', nodes: [{ id: 'each', type: 'split', items: 'order.lines[qty > 0]' }, js('work', 'export default (x) => x.sku'), { id: 'all', type: 'join' }], edges: [{ from: 'each', to: 'work' }, { from: 'work', to: 'all' }] };
+    expect((await run(doc, { order: { lines: [{ sku: 'a', qty: 1 }, { sku: 'b', qty: 0 }] } })).data.output).toEqual(['a']);
+    expect((await run(doc, { order: { lines: [{ sku: 'b', qty: 0 }] } })).data.output).toEqual([]);
+  });
+
+  it('an empty split joins nothing and still finishes', async () => {
+    const { run: r, data } = await run(
+      { name: 'empty', nodes: [{ id: 'each', type: 'split', items: 'xs' }, js('work', 'export default (x) => x'), { id: 'all', type: 'join' }], edges: [{ from: 'each', to: 'work' }, { from: 'work', to: 'all' }] },
+      { xs: [] },
+    );
+    expect(r.status).toBe('succeeded');
+    expect(data.output).toEqual([]);
+  });
+});
+
+describe('script languages', () => {
+  it('runs TypeScript, and reports a TypeScript syntax error with its line', async () => {
+    const ok = await run({ name: 'ts', nodes: [{ id: 'typed', type: 'script', language: 'typescript', code: 'interface In { n: number }\nexport default (x: In): { doubled: number } => ({ doubled: x.n * 2 })' }] }, { n: 21 });
+    expect(ok.run.status, JSON.stringify(ok.run.error)).toBe('succeeded');
+    expect(ok.data.output).toEqual({ doubled: 42 });
+    const bad = await run({ name: 'ts-bad', nodes: [{ id: 'broken', type: 'script', language: 'typescript', code: 'export default (x: ) => x' }] }, {});
+    expect(bad.run.status).toBe('failed');
+    expect(bad.run.error.class).toBe('InvalidScript');
+  });
+});
+
+describe('retries', () => {
+  it('retries a failing node with backoff; ctx.attempt counts tries and the idempotency key stays the same', async () => {
+    const { run: r, data } = await run(
+      {
+        name: 'retry',
+        nodes: [
+          js('flaky', "export default (x, ctx) => { if (ctx.attempt < 3) throw new Error('try ' + ctx.attempt + ' key ' + ctx.idempotencyKey); return { attempt: ctx.attempt, key: ctx.idempotencyKey }; }", {
+            retry: { attempts: 3, backoff: 'exponential', delayMs: 50 },
+          }),
+        ],
+      },
+      {},
+    );
+    expect(r.status).toBe('succeeded');
+    expect(data.output.attempt).toBe(3);
+    expect(r.nodes[0].attempts).toBe(3);
+    expect(data.output.key).toMatch(/^msg_/);
+  });
+
+  it('fails once the attempts are used up, and does not retry what cannot succeed', async () => {
+    const exhausted = await run({ name: 'exhausted', nodes: [js('always', "export default () => { throw new Error('nope') }", { retry: { attempts: 2, delayMs: 10 } })] }, {});
+    expect(exhausted.run.status).toBe('failed');
+    expect(exhausted.run.nodes[0].attempts).toBe(2);
+    const invalid = await run({ name: 'invalid', nodes: [js('bad', 'export default (x) => x +', { retry: { attempts: 5, delayMs: 10 } })] }, {});
+    expect(invalid.run.status).toBe('failed');
+    expect(invalid.run.error.class).toBe('InvalidScript');
+    expect(invalid.run.nodes[0].attempts).toBe(1);
+  });
+});
+
+describe('delay', () => {
+  it('holds the message for its duration, then passes it on', async () => {
+    const started = Date.now();
+    const { run: r, data } = await run({ name: 'wait', nodes: [{ id: 'pause', type: 'delay', durationMs: 1500 }, js('after', 'export default (x) => ({ ...x, done: true })')], edges: [{ from: 'pause', to: 'after' }] }, { v: 1 });
+    expect(r.status).toBe('succeeded');
+    expect(data.output).toEqual({ v: 1, done: true });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
+  });
+});
+
+describe('http', () => {
+  it('sends a templated request and returns status, headers and body', async () => {
+    const { run: r, data } = await run(
+      {
+        name: 'call',
+        nodes: [
+          {
+            id: 'post',
+            type: 'http',
+            application: 'echo',
+            request: { method: 'POST', url: `${serverUrl}/orders/{{ input.id }}`, headers: { 'x-order': '{{ input.id }}' }, body: { id: '{{ input.id }}', qty: '{{ input.qty }}' } },
+          },
+        ],
+      },
+      { id: 'o-42', qty: 3 },
+    );
+    expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+    expect(data.output).toMatchObject({ status: 200, body: { ok: true, path: '/orders/o-42', echo: { id: 'o-42', qty: 3 } } });
+    expect(calls.find((c) => c.url === '/orders/o-42')?.headers['x-order']).toBe('o-42');
+  });
+
+  it('renders several templates in one string', async () => {
+    const { run: r, data } = await run({ name: 'multi', nodes: [{ id: 'get', type: 'http', application: 'echo', request: { url: `${serverUrl}/{{ input.a }}-{{ input.b }}` } }] }, { a: 'x', b: 'y' });
+    expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+    expect(data.output.body.path).toBe('/x-y');
+  });
+
+  it('retries a 503 and fails a 404 at once', async () => {
+    const retried = await run({ name: 'flaky', nodes: [{ id: 'get', type: 'http', application: 'echo', request: { url: `${serverUrl}/flaky` }, retry: { attempts: 3, delayMs: 10 } }] }, {});
+    expect(retried.run.status).toBe('succeeded');
+    expect(retried.run.nodes[0].attempts).toBe(2);
+    const missing = await run({ name: 'missing', nodes: [{ id: 'get', type: 'http', application: 'echo', request: { url: `${serverUrl}/missing` }, retry: { attempts: 3, delayMs: 10 } }] }, {});
+    expect(missing.run.status).toBe('failed');
+    expect(missing.run.error.class).toBe('HttpClientError');
+    expect(missing.run.nodes[0].attempts).toBe(1);
+  });
+});
+
+describe('secrets', () => {
+  it('are sent to the data plane once, used as {{ secrets.NAME }}, and never shown or kept by the control plane', async () => {
+    const value = `sk_live_${Date.now().toString(36)}_do_not_leak`;
+    const saved = await api('PUT', '/api/v1/secrets/PARTNER_TOKEN', { value });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+    expect(JSON.stringify(saved.body)).not.toContain(value);
+    expect(JSON.stringify((await api('GET', '/api/v1/secrets')).body)).not.toContain(value);
+
+    // The command reaches the data plane (acked) before a run that needs it.
+    await eventually('the secret to reach the data plane', async () => (await cp.db.dataPlaneCommand.count({ where: { type: 'secret.put', ackedAt: null } })) === 0);
+    const { run: r, data } = await run(
+      { name: 'auth', nodes: [{ id: 'call', type: 'http', application: 'partner', request: { url: `${serverUrl}/whoami`, headers: { authorization: 'Bearer {{ secrets.PARTNER_TOKEN }}' } } }] },
+      {},
+    );
+    expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
+    // The partner saw the real value; the recorded output shows it redacted.
+    expect(data.output.body.authorization).toBe('Bearer [redacted]');
+    expect(JSON.stringify(data)).not.toContain(value);
+
+    // Nowhere in the control plane's tables, once acknowledged.
+    const tables = await cp.db.$queryRaw<{ table_name: string }[]>`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`;
+    for (const { table_name } of tables) {
+      const rows = await cp.db.$queryRawUnsafe<{ hit: boolean }[]>(`SELECT EXISTS (SELECT 1 FROM "${table_name}" t WHERE t::text LIKE $1) AS hit`, `%${value}%`);
+      expect(rows[0]!.hit, table_name).toBe(false);
+    }
+  });
+
+  it('a missing secret fails the node with a message saying how to set it', async () => {
+    const { run: r, data } = await run({ name: 'nosecret', nodes: [{ id: 'call', type: 'http', application: 'partner', request: { url: `${serverUrl}/whoami`, headers: { 'x-key': '{{ secrets.NOT_SET }}' } } }] }, {});
+    expect(r.status).toBe('failed');
+    expect(r.error.class).toBe('MissingSecret');
+    expect(JSON.stringify(data)).toContain('PUT /api/v1/secrets/NOT_SET');
+  });
+});
