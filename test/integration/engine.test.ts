@@ -278,3 +278,63 @@ describe('secrets', () => {
     expect(JSON.stringify(data)).toContain('PUT /api/v1/secrets/NOT_SET');
   });
 });
+
+describe('webhook trigger', () => {
+  it('starts a run on the data plane from a POST to links.webhook, once per delivery id, on the latest version', async () => {
+    const doc = (factor: number) => ({ name: `hook-${counter++}`, nodes: [{ id: 'total', type: 'transform', expression: `{ 'total': body.amount * ${factor}, 'event': headers.\`x-github-event\` }` }] });
+    const created = await api('POST', '/api/v1/workflows', doc(2));
+    expect(created.status).toBe(201);
+    const hook: string = created.body.links.webhook;
+    expect(hook).toMatch(/\/v1\/hooks\/[A-Za-z0-9_-]{20,}$/);
+    expect((await api('GET', `/api/v1/workflows/${created.body.id}`)).body.links.webhook).toBe(hook);
+
+    const marker = `hook-marker-${Date.now().toString(36)}`;
+    const deliver = (delivery: string) =>
+      eventually('the webhook to be registered', async () => {
+        const res = await fetch(hook, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': delivery }, body: JSON.stringify({ amount: 21, note: marker }) });
+        return res.status === 404 ? undefined : res;
+      });
+    const first = await deliver('delivery-1');
+    expect(first.status).toBe(202);
+    const { runId } = (await first.json()) as { runId: string };
+
+    const finished = await eventually('the webhook run in the control plane', async () => {
+      const res = await api('GET', `/api/v1/runs/${runId}`);
+      return res.status === 200 && res.body.status === 'succeeded' ? res.body : undefined;
+    });
+    expect(finished).toMatchObject({ trigger: 'webhook', workflowId: created.body.id, workflowVersion: 1 });
+    expect((await (await fetch(finished.links.data)).json()).output).toEqual({ total: 42, event: 'push' });
+
+    // A redelivery starts nothing new.
+    const again = await deliver('delivery-1');
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual({ runId, replayed: true });
+    expect((await api('GET', `/api/v1/runs?workflowId=${created.body.id}`)).body.data).toHaveLength(1);
+
+    // The payload stayed on the data plane.
+    const tables = await cp.db.$queryRaw<{ table_name: string }[]>`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`;
+    for (const { table_name } of tables) {
+      const rows = await cp.db.$queryRawUnsafe<{ hit: boolean }[]>(`SELECT EXISTS (SELECT 1 FROM "${table_name}" t WHERE t::text LIKE $1) AS hit`, `%${marker}%`);
+      expect(rows[0]!.hit, table_name).toBe(false);
+    }
+
+    // A new version takes over the hook once the data plane has it.
+    expect((await api('PUT', `/api/v1/workflows/${created.body.id}`, { ...doc(10), name: created.body.name })).status).toBe(200);
+    const onV2 = await eventually('the new version to serve the hook', async () => {
+      const res = await fetch(hook, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-delivery': `d-${Date.now()}-${Math.random()}` }, body: JSON.stringify({ amount: 1 }) });
+      const { runId: id } = (await res.json()) as { runId: string };
+      const run = await eventually('run', async () => {
+        const r = await api('GET', `/api/v1/runs/${id}`);
+        return r.status === 200 && r.body.status === 'succeeded' ? r.body : undefined;
+      });
+      return run.workflowVersion === 2 ? run : undefined;
+    });
+    expect((await (await fetch(onV2.links.data)).json()).output.total).toBe(10);
+  });
+
+  it('answers 404 to a URL no workflow listens on', async () => {
+    const created = await api('POST', '/api/v1/workflows', { name: `hook-404-${counter++}`, nodes: [js('a', 'export default (x) => x')] });
+    const wrong = created.body.links.webhook.replace(/[A-Za-z0-9_-]{8}$/, 'AAAAAAAA');
+    expect((await fetch(wrong, { method: 'POST', body: '{}' })).status).toBe(404);
+  });
+});

@@ -50,7 +50,17 @@ export const secretDeleteCommandSchema = z.object({
   customerData: z.null().optional(),
 });
 
-export const commandBodySchema = z.discriminatedUnion('type', [runStartCommandSchema, runCancelCommandSchema, secretPutCommandSchema, secretDeleteCommandSchema]);
+/**
+ * Points a workflow's webhook at a version. The data plane accepts POSTs to
+ * `/v1/hooks/<token>` where sha256(token) = `tokenHash`, and starts runs of that version itself.
+ */
+export const webhookRegisterCommandSchema = z.object({
+  type: z.literal('webhook.register'),
+  payload: z.object({ tenantId: z.string(), workflowId: z.string(), tokenHash: z.string(), workflowVersion: workflowVersionRefSchema }),
+  customerData: z.null().optional(),
+});
+
+export const commandBodySchema = z.discriminatedUnion('type', [runStartCommandSchema, runCancelCommandSchema, secretPutCommandSchema, secretDeleteCommandSchema, webhookRegisterCommandSchema]);
 export type CommandBody = z.infer<typeof commandBodySchema>;
 export type CommandType = CommandBody['type'];
 

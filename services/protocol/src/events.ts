@@ -41,7 +41,14 @@ export const runAcceptedEventSchema = z.object({
   payload: z.object({ ...base, inputBytes: z.number().int().nonnegative() }),
 });
 
+/** A run the data plane started by itself (a webhook): the control plane records its metadata. */
+export const runCreatedEventSchema = z.object({
+  type: z.literal('run.created'),
+  payload: z.object({ ...base, workflowId: z.string(), workflowVersionId: z.string(), trigger: z.string(), inputBytes: z.number().int().nonnegative() }),
+});
+
 export const eventBodySchema = z.discriminatedUnion('type', [
+  runCreatedEventSchema,
   runAcceptedEventSchema,
   runStartedEventSchema,
   nodeStatusEventSchema,

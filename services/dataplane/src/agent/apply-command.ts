@@ -2,7 +2,7 @@ import type { CommandEnvelope } from '@orvanta/protocol';
 import type { Db } from '../db.ts';
 import { cancelRun } from '../engine/cancel.ts';
 import type { NodeJobData } from '../engine/queue.ts';
-import { acceptRun } from '../engine/start-run.ts';
+import { acceptRun, storeVersion } from '../engine/start-run.ts';
 import type { SecretStore } from '../secrets.ts';
 
 /** Applies a command once: a redelivered id is recognised and skipped. */
@@ -20,6 +20,17 @@ export async function applyCommand(db: Db, command: CommandEnvelope, secrets: Se
       case 'secret.put':
         await secrets.put(tx, command.payload.tenantId, command.payload.name, command.payload.version, command.customerData.value);
         break;
+      case 'webhook.register': {
+        const { tenantId, workflowId, tokenHash, workflowVersion } = command.payload;
+        await storeVersion(tx, tenantId, workflowVersion);
+        // Registrations can arrive out of order after a reconnect: keep the newest version.
+        const current = await tx.webhook.findUnique({ where: { tokenHash } });
+        const currentVersion = current ? await tx.workflowVersion.findUnique({ where: { id: current.workflowVersionId } }) : null;
+        if (!currentVersion || currentVersion.version <= workflowVersion.version) {
+          await tx.webhook.upsert({ where: { tokenHash }, create: { tokenHash, tenantId, workflowId, workflowVersionId: workflowVersion.id }, update: { workflowVersionId: workflowVersion.id } });
+        }
+        break;
+      }
       case 'secret.delete':
         await secrets.delete(tx, command.payload.tenantId, command.payload.name, command.payload.version);
         break;

@@ -2,7 +2,9 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { NodeExecutionData, NodeStatus, RunData } from '@orvanta/protocol';
 import type { Db } from '../db.ts';
+import type { NodeQueue } from '../engine/queue.ts';
 import { TokenRejected, type TokenVerifier } from './tokens.ts';
+import { receiveWebhook } from './webhooks.ts';
 
 const problem = (status: number, title: string, detail: string) =>
   new Response(JSON.stringify({ type: `https://orvanta.dev/problems/${title.toLowerCase().replaceAll(' ', '-')}`, title, status, detail }), {
@@ -16,7 +18,7 @@ const MESSAGE_STATUS: Record<string, NodeStatus> = { pending: 'pending', running
  * The ingress role's HTTP surface. Browsers read run payloads here directly, with a
  * token the control plane signed for this data plane, this tenant and this run.
  */
-export function createIngressApp(deps: { db: Db; verifier: TokenVerifier; ready: () => boolean }) {
+export function createIngressApp(deps: { db: Db; verifier: TokenVerifier; ready: () => boolean; queue: NodeQueue }) {
   const { db, verifier } = deps;
   const app = new Hono();
   // Tokens, not cookies, authorise reads, so any console origin may call.
@@ -26,6 +28,8 @@ export function createIngressApp(deps: { db: Db; verifier: TokenVerifier; ready:
     console.error(JSON.stringify({ level: 'error', msg: 'ingress error', error: String(err) }));
     return problem(500, 'Internal error', 'The data plane could not serve this request.');
   });
+
+  app.post('/v1/hooks/:token', (c) => receiveWebhook(c, deps));
 
   app.get('/healthz', (c) => c.json({ ok: true, ready: deps.ready() }, deps.ready() ? 200 : 503));
 

@@ -5,19 +5,19 @@ import type { NodeStatus, RunStatus } from '@orvanta/protocol';
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** A workflow summary, as lists show it. */
-export function presentWorkflowSummary(w: Omit<WorkflowWithVersion, 'current'>) {
+export function presentWorkflowSummary(w: Omit<WorkflowWithVersion, 'current'>, webhook?: string) {
   return {
     id: w.id,
     name: w.name,
     version: w.latestVersion,
     createdAt: w.createdAt.toISOString(),
     updatedAt: w.updatedAt.toISOString(),
-    links: { self: `/api/v1/workflows/${w.id}`, runs: `/api/v1/runs?workflowId=${w.id}` },
+    links: { self: `/api/v1/workflows/${w.id}`, runs: `/api/v1/runs?workflowId=${w.id}`, ...(webhook ? { webhook } : {}) },
   };
 }
 
-export function presentWorkflow(w: WorkflowWithVersion) {
-  return { ...presentWorkflowSummary(w), document: w.current.document as Record<string, unknown> };
+export function presentWorkflow(w: WorkflowWithVersion, webhook?: string) {
+  return { ...presentWorkflowSummary(w, webhook), document: w.current.document as Record<string, unknown> };
 }
 
 export function presentRun(run: RunWithNodes, data?: { href: string; expiresAt: Date } | null) {

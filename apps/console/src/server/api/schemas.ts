@@ -32,7 +32,11 @@ export const workflowSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     document: z.record(z.string(), z.unknown()),
-    links: z.object({ self: z.string(), runs: z.string() }),
+    links: z.object({
+      self: z.string(),
+      runs: z.string(),
+      webhook: z.string().optional().openapi({ description: "POST here to start a run (on the tenant's data plane; its input is `{body, headers, query}`). A repeated X-GitHub-Delivery, webhook-id, Stripe event id or Idempotency-Key starts nothing new. Keep it secret: the URL is the credential." }),
+    }),
   })
   .openapi('Workflow');
 

@@ -1,4 +1,5 @@
 import { TERMINAL_RUN_STATUSES, type EventEnvelope, type NodeStatus, type RunStatus } from '@orvanta/protocol';
+import { recordAudit } from '../audit.ts';
 import type { Tx } from '../db/client.ts';
 import type { DataPlane } from '../db/generated/client.ts';
 
@@ -11,6 +12,7 @@ const isTerminal = (status: string) => (TERMINAL_RUN_STATUSES as readonly string
  */
 export async function applyRunEvent(tx: Tx, dataPlane: DataPlane, event: EventEnvelope): Promise<void> {
   const { runId, tenantId } = event.payload;
+  if (event.type === 'run.created') return recordCreatedRun(tx, dataPlane, event.payload);
   // Scoped to this data plane: a data plane can only report on runs routed to it.
   const run = await tx.run.findFirst({ where: { id: runId, tenantId, dataPlaneId: dataPlane.id } });
   if (!run) return;
@@ -62,4 +64,40 @@ export async function applyRunEvent(tx: Tx, dataPlane: DataPlane, event: EventEn
       return;
     }
   }
+}
+
+/**
+ * A run the data plane started itself (a webhook): recorded once, and only for a tenant
+ * this data plane serves and a workflow version of that tenant's.
+ */
+async function recordCreatedRun(tx: Tx, dataPlane: DataPlane, p: Extract<EventEnvelope, { type: 'run.created' }>['payload']): Promise<void> {
+  if (await tx.run.findUnique({ where: { id: p.runId }, select: { id: true } })) return;
+  const tenant = await tx.tenant.findUnique({ where: { id: p.tenantId } });
+  const serves = tenant && (dataPlane.tenantId ? dataPlane.tenantId === tenant.id : tenant.homeDataPlaneId === dataPlane.id);
+  const version = serves ? await tx.workflowVersion.findFirst({ where: { id: p.workflowVersionId, workflowId: p.workflowId, tenantId: p.tenantId } }) : null;
+  if (!version) return;
+  const nodeIds = (version.document as { nodes: { id: string }[] }).nodes.map((n) => n.id);
+  await tx.run.create({
+    data: {
+      id: p.runId,
+      tenantId: p.tenantId,
+      workflowId: p.workflowId,
+      workflowVersionId: version.id,
+      dataPlaneId: dataPlane.id,
+      region: dataPlane.region,
+      status: 'queued',
+      trigger: p.trigger,
+      inputBytes: p.inputBytes,
+      createdBy: `data_plane:${dataPlane.id}`,
+      createdAt: new Date(p.at),
+      nodes: { create: nodeIds.map((nodeId) => ({ nodeId, status: 'pending' })) },
+    },
+  });
+  await recordAudit(tx, {
+    tenantId: p.tenantId,
+    actor: { type: 'data_plane', id: dataPlane.id },
+    action: 'run.started',
+    target: { type: 'run', id: p.runId },
+    after: { workflowId: p.workflowId, version: version.version, trigger: p.trigger },
+  });
 }

@@ -2,6 +2,8 @@ import type { WorkflowDocument } from '@orvanta/spec';
 import type { CallContext } from '../auth/actor.ts';
 import { authorize } from '../auth/authorize.ts';
 import { recordAudit } from '../audit.ts';
+import { wake } from '../dataplanes/outbox.ts';
+import { registerWebhook } from './webhooks.ts';
 import type { Db } from '../db/client.ts';
 import type { Prisma } from '../db/client.ts';
 import type { Workflow, WorkflowVersion } from '../db/generated/client.ts';
@@ -18,11 +20,11 @@ function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && 'code' in err && (err as { code: unknown }).code === 'P2002';
 }
 
-export async function createWorkflow(db: Db, call: CallContext, document: WorkflowDocument): Promise<WorkflowWithVersion> {
+export async function createWorkflow(db: Db, call: CallContext, document: WorkflowDocument, authSecret: string): Promise<WorkflowWithVersion> {
   authorize(call.actor, 'workflows.write');
   const tenantId = call.actor.tenantId;
   try {
-    return await db.$transaction(async (tx) => {
+    const { woken, ...saved } = await db.$transaction(async (tx) => {
       const id = newId('wf');
       const workflow = await tx.workflow.create({ data: { id, tenantId, name: document.name, latestVersion: 1 } });
       const current = await tx.workflowVersion.create({
@@ -36,8 +38,11 @@ export async function createWorkflow(db: Db, call: CallContext, document: Workfl
         after: { name: document.name, version: 1 },
         meta: call.meta,
       });
-      return { ...workflow, current };
+      const woken = await registerWebhook(tx, authSecret, workflow, current);
+      return { ...workflow, current, woken };
     });
+    if (woken) wake(woken);
+    return saved;
   } catch (err) {
     if (isUniqueViolation(err)) throw nameTaken(document.name);
     throw err;
@@ -45,9 +50,9 @@ export async function createWorkflow(db: Db, call: CallContext, document: Workfl
 }
 
 /** Saves a new immutable version of an existing workflow. */
-export async function saveWorkflowVersion(db: Db, call: CallContext, workflowId: string, document: WorkflowDocument): Promise<WorkflowWithVersion> {
+export async function saveWorkflowVersion(db: Db, call: CallContext, workflowId: string, document: WorkflowDocument, authSecret: string): Promise<WorkflowWithVersion> {
   try {
-    return await db.$transaction(async (tx) => {
+    const { woken, ...saved } = await db.$transaction(async (tx) => {
       const existing = await tx.workflow.findFirst({ where: { id: workflowId, tenantId: call.actor.tenantId } });
       authorize(call.actor, 'workflows.write', existing, notFound('Workflow', workflowId).detail);
       // Row lock so two concurrent saves get consecutive version numbers.
@@ -67,8 +72,11 @@ export async function saveWorkflowVersion(db: Db, call: CallContext, workflowId:
         after: { name: document.name, version },
         meta: call.meta,
       });
-      return { ...workflow, current };
+      const woken = await registerWebhook(tx, authSecret, workflow, current);
+      return { ...workflow, current, woken };
     });
+    if (woken) wake(woken);
+    return saved;
   } catch (err) {
     if (isUniqueViolation(err)) throw nameTaken(document.name);
     throw err;

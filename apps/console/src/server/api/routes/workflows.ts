@@ -3,6 +3,7 @@ import { parseWorkflowSource, workflowDocumentSchema, type WorkflowDocument } fr
 import type { Context } from 'hono';
 import { AppError } from '../../errors.ts';
 import { createWorkflow, findWorkflows, getWorkflow, saveWorkflowVersion } from '../../workflows/service.ts';
+import { webhookUrls } from '../../workflows/webhooks.ts';
 import type { ApiEnv, ServerDeps } from '../context.ts';
 import { presentWorkflow, presentWorkflowSummary } from '../present.ts';
 import { validationError } from '../problem.ts';
@@ -32,7 +33,8 @@ async function readDocument(c: Context): Promise<WorkflowDocument> {
 }
 
 export function registerWorkflowRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDeps) {
-  const { db } = deps;
+  const { db, config } = deps;
+  const hookOf = async (w: { id: string; tenantId: string }) => (await webhookUrls(db, config.AUTH_SECRET, w.tenantId, [w.id])).get(w.id);
 
   app.openAPIRegistry.registerPath({
     method: 'post',
@@ -44,8 +46,8 @@ export function registerWorkflowRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDep
     responses: { 201: { description: 'Created', content: { 'application/json': { schema: workflowSchema } } }, 409: problems[404], ...problems, ...invalid },
   });
   app.post('/workflows', async (c) => {
-    const workflow = await createWorkflow(db, c.get('call'), await readDocument(c));
-    return c.json(presentWorkflow(workflow), 201, { location: `/api/v1/workflows/${workflow.id}` });
+    const workflow = await createWorkflow(db, c.get('call'), await readDocument(c), config.AUTH_SECRET);
+    return c.json(presentWorkflow(workflow, await hookOf(workflow)), 201, { location: `/api/v1/workflows/${workflow.id}` });
   });
 
   app.openAPIRegistry.registerPath({
@@ -58,8 +60,8 @@ export function registerWorkflowRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDep
     responses: { 200: { description: 'The new version', content: { 'application/json': { schema: workflowSchema } } }, ...problems, ...invalid },
   });
   app.put('/workflows/:id', async (c) => {
-    const workflow = await saveWorkflowVersion(db, c.get('call'), c.req.param('id'), await readDocument(c));
-    return c.json(presentWorkflow(workflow), 200);
+    const workflow = await saveWorkflowVersion(db, c.get('call'), c.req.param('id'), await readDocument(c), config.AUTH_SECRET);
+    return c.json(presentWorkflow(workflow, await hookOf(workflow)), 200);
   });
 
   app.openapi(
@@ -73,8 +75,10 @@ export function registerWorkflowRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDep
       responses: { 200: { description: 'A page of workflows', content: { 'application/json': { schema: workflowListSchema } } }, ...problems },
     }),
     async (c) => {
-      const { items, nextCursor } = await findWorkflows(db, c.get('call'), c.req.valid('query'));
-      return c.json({ data: items.map(presentWorkflowSummary), nextCursor }, 200);
+      const call = c.get('call');
+      const { items, nextCursor } = await findWorkflows(db, call, c.req.valid('query'));
+      const hooks = await webhookUrls(db, config.AUTH_SECRET, call.actor.tenantId, items.map((w) => w.id));
+      return c.json({ data: items.map((w) => presentWorkflowSummary(w, hooks.get(w.id))), nextCursor }, 200);
     },
   );
 
@@ -90,7 +94,7 @@ export function registerWorkflowRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDep
     }),
     async (c) => {
       const workflow = await getWorkflow(db, c.get('call'), c.req.valid('param').id, c.req.valid('query').version);
-      return c.json(presentWorkflow(workflow), 200);
+      return c.json(presentWorkflow(workflow, await hookOf(workflow)), 200);
     },
   );
 }
