@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -330,6 +331,25 @@ describe('webhook trigger', () => {
       return run.workflowVersion === 2 ? run : undefined;
     });
     expect((await (await fetch(onV2.links.data)).json()).output.total).toBe(10);
+  });
+
+  it('verifies GitHub signatures with a tenant secret when the document asks for it', async () => {
+    expect((await api('PUT', '/api/v1/secrets/GITHUB_HOOK_SECRET', { value: 'hook-signing-secret' })).status).toBe(200);
+    const created = await api('POST', '/api/v1/workflows', {
+      name: `signed-${counter++}`,
+      triggers: { webhook: { verify: { scheme: 'github', secret: 'GITHUB_HOOK_SECRET' } } },
+      nodes: [js('a', 'export default (x) => x.body')],
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const payload = JSON.stringify({ ref: 'main' });
+    const signature = `sha256=${createHmac('sha256', 'hook-signing-secret').update(payload).digest('hex')}`;
+    const post = (sig: string) => fetch(created.body.links.webhook, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': sig }, body: payload });
+    const forged = await eventually('the hook and its secret on the data plane', async () => {
+      const res = await post('sha256=0000');
+      return [401].includes(res.status) ? res : undefined;
+    });
+    expect(((await forged.json()) as { detail: string }).detail).toMatch(/does not match/);
+    expect((await post(signature)).status).toBe(202);
   });
 
   it('answers 404 to a URL no workflow listens on', async () => {

@@ -40,7 +40,7 @@ export async function startDataPlane(role: Role, config: DataPlaneConfig): Promi
 
   try {
     if (has('ingress')) {
-      const app = createIngressApp({ db, queue, verifier: new TokenVerifier(db, config.CONTROL_PLANE_URL), ready: () => ready });
+      const app = createIngressApp({ db, queue, secrets, verifier: new TokenVerifier(db, config.CONTROL_PLANE_URL), ready: () => ready });
       const server = await new Promise<ServerType>((resolve) => {
         const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
           port = info.port;

@@ -36,3 +36,4 @@ export { validateWorkflowDocument } from './validate.ts';
 export { parseWorkflowSource, type WorkflowSourceFormat } from './parse.ts';
 export { workflowJsonSchema, WORKFLOW_SCHEMA_ID } from './json-schema.ts';
 export { entryNodes, sinkNodes, successors, predecessors, outgoingEdges, joinSource, getNode } from './graph.ts';
+export { webhookTriggerSpecSchema, WEBHOOK_SIGNATURE_SCHEMES, type WebhookTriggerSpec } from './triggers/webhook.ts';

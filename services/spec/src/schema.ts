@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { webhookTriggerSpecSchema } from './triggers/webhook.ts';
 import { jsonataExpressionSchema } from './expressions.ts';
 import { delayNodeSpecSchema } from './nodes/delay.ts';
 import { httpNodeSpecSchema } from './nodes/http.ts';
@@ -86,6 +87,11 @@ export const workflowDocumentSchema = z
       .array(edgeSpecSchema)
       .default([])
       .describe('Edges between nodes; together they must not form a cycle. Defaults to no edges.'),
+    /** Triggers besides the API: the webhook's signature check. */
+    triggers: z
+      .strictObject({ webhook: webhookTriggerSpecSchema.optional() })
+      .optional()
+      .describe('Triggers besides the API and the console.'),
   })
   .describe('An Orvanta workflow: a directed acyclic graph of nodes.');
 

@@ -36,7 +36,7 @@ describe('workflowJsonSchema', () => {
     expect(schema.type).toBe('object');
     expect(schema.additionalProperties).toBe(false);
     expect(schema.required).toEqual(['name', 'nodes']);
-    expect(Object.keys(schema.properties!)).toEqual(['name', 'description', 'nodes', 'edges']);
+    expect(Object.keys(schema.properties!)).toEqual(['name', 'description', 'nodes', 'edges', 'triggers']);
     expect(schema.properties!.edges!.items!.required).toEqual(['from', 'to']);
   });
 

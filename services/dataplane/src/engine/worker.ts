@@ -5,6 +5,17 @@ import { errorFields } from '../log.ts';
 import { processMessage, type EngineDeps } from './process-message.ts';
 import { NODE_QUEUE, type NodeJobData, type NodeQueue } from './queue.ts';
 
+/**
+ * How long a worker's claim on a job lasts unless renewed (renewed every half of it), and how
+ * often workers look for jobs whose claim lapsed. Together they bound how long the messages
+ * of a worker that died (kill -9, OOM, lost host) sit before another delivery picks them up:
+ * about LOCK_MS + 2 × STALLED_CHECK_MS. Scripts run on sandbox threads, so the event loop
+ * that renews the lock is never held for long; a lapsed lock on a live worker costs only a
+ * second delivery, which records nothing twice.
+ */
+export const LOCK_MS = 10_000;
+export const STALLED_CHECK_MS = 5_000;
+
 /** The worker role: takes messages off the queue and runs them through their nodes. */
 export function startNodeWorker(deps: EngineDeps & { queue: NodeQueue; connection: Redis; prefix: string; concurrency: number; log: Logger }) {
   const worker = new Worker<NodeJobData>(
@@ -20,7 +31,7 @@ export function startNodeWorker(deps: EngineDeps & { queue: NodeQueue; connectio
         throw new DelayedError();
       }
     },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency, lockDuration: 60_000 },
+    { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency, lockDuration: LOCK_MS, stalledInterval: STALLED_CHECK_MS, runRetryDelay: 1_000 },
   );
   worker.on('failed', (job, err) => deps.log.warn('message processing failed; will retry', { messageId: job?.data.messageId, attempt: job?.attemptsMade, ...errorFields(err) }));
   worker.on('error', (err) => deps.log.error('worker error', errorFields(err)));

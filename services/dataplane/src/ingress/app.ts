@@ -3,6 +3,7 @@ import { cors } from 'hono/cors';
 import type { NodeExecutionData, NodeStatus, RunData } from '@orvanta/protocol';
 import type { Db } from '../db.ts';
 import type { NodeQueue } from '../engine/queue.ts';
+import type { SecretStore } from '../secrets.ts';
 import { TokenRejected, type TokenVerifier } from './tokens.ts';
 import { receiveWebhook } from './webhooks.ts';
 
@@ -18,7 +19,7 @@ const MESSAGE_STATUS: Record<string, NodeStatus> = { pending: 'pending', running
  * The ingress role's HTTP surface. Browsers read run payloads here directly, with a
  * token the control plane signed for this data plane, this tenant and this run.
  */
-export function createIngressApp(deps: { db: Db; verifier: TokenVerifier; ready: () => boolean; queue: NodeQueue }) {
+export function createIngressApp(deps: { db: Db; verifier: TokenVerifier; ready: () => boolean; queue: NodeQueue; secrets: SecretStore }) {
   const { db, verifier } = deps;
   const app = new Hono();
   // Tokens, not cookies, authorise reads, so any console origin may call.

@@ -5,6 +5,8 @@ import type { Db } from '../db.ts';
 import { emitEvent } from '../engine/outbox.ts';
 import type { NodeQueue } from '../engine/queue.ts';
 import { createRun } from '../engine/start-run.ts';
+import type { SecretStore } from '../secrets.ts';
+import { checkSignature, type SignatureScheme } from './signatures.ts';
 
 /** Largest webhook body accepted (10 MiB), kept in this data plane's database like any input. */
 export const MAX_WEBHOOK_BYTES = 10 * 1024 * 1024;
@@ -26,7 +28,7 @@ function deliveryId(c: Context, body: unknown): string | null {
  * control plane (which learns of it from a `run.created` event, and can be unreachable
  * meanwhile). The run's input is `{ body, headers, query }`.
  */
-export async function receiveWebhook(c: Context, deps: { db: Db; queue: NodeQueue }) {
+export async function receiveWebhook(c: Context, deps: { db: Db; queue: NodeQueue; secrets: SecretStore }) {
   const tokenHash = createHash('sha256').update(c.req.param('token') ?? '').digest('hex');
   const hook = await deps.db.webhook.findUnique({ where: { tokenHash } });
   if (!hook) return c.json({ title: 'Not found', status: 404, detail: 'No workflow listens on this webhook URL.' }, 404, { 'content-type': 'application/problem+json' });
@@ -34,6 +36,16 @@ export async function receiveWebhook(c: Context, deps: { db: Db; queue: NodeQueu
   if (declared > MAX_WEBHOOK_BYTES) return c.json({ title: 'Payload too large', status: 413, detail: `Webhook bodies are limited to ${MAX_WEBHOOK_BYTES} bytes.` }, 413);
   const text = await c.req.text();
   if (Buffer.byteLength(text) > MAX_WEBHOOK_BYTES) return c.json({ title: 'Payload too large', status: 413, detail: `Webhook bodies are limited to ${MAX_WEBHOOK_BYTES} bytes.` }, 413);
+  const version = await deps.db.workflowVersion.findUniqueOrThrow({ where: { id: hook.workflowVersionId } });
+  const verify = (version.document as { triggers?: { webhook?: { verify?: { scheme: SignatureScheme; secret: string } } } }).triggers?.webhook?.verify;
+  if (verify) {
+    const secret = (await deps.secrets.forTenant(hook.tenantId))[verify.secret];
+    if (secret === undefined) {
+      return c.json({ title: 'Not configured', status: 503, detail: `This webhook verifies signatures with the secret ${verify.secret}, which is not set on this data plane yet.` }, 503, { 'content-type': 'application/problem+json' });
+    }
+    const refused = checkSignature(verify.scheme, secret, text, (name) => c.req.header(name));
+    if (refused) return c.json({ title: 'Invalid signature', status: 401, detail: `The delivery is refused: ${refused}.` }, 401, { 'content-type': 'application/problem+json' });
+  }
   let body: unknown = text;
   if (/json/i.test(c.req.header('content-type') ?? '') && text) {
     try {
