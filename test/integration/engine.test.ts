@@ -358,3 +358,45 @@ describe('webhook trigger', () => {
     expect((await fetch(wrong, { method: 'POST', body: '{}' })).status).toBe(404);
   });
 });
+
+describe('schedule trigger', () => {
+  it('runs on a cron schedule in the data plane, each tick once, until the schedule is removed', async () => {
+    const doc = { name: `every-second-${counter++}`, triggers: { schedule: { cron: '* * * * * *', input: { job: 'tick' } } }, nodes: [{ id: 'echo', type: 'transform', expression: '$' }] };
+    const created = await api('POST', '/api/v1/workflows', doc);
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const runs = await eventually('scheduled runs', async () => {
+      const res = await api('GET', `/api/v1/runs?workflowId=${created.body.id}`);
+      return res.body.data.length >= 3 ? res.body.data : undefined;
+    });
+    expect(runs.every((r: { trigger: string }) => r.trigger === 'schedule')).toBe(true);
+    const finished = await eventually('a scheduled run to finish', async () => {
+      const res = await api('GET', `/api/v1/runs/${runs.at(-1).id}`);
+      return res.body.status === 'succeeded' ? res.body : undefined;
+    });
+    const output = (await (await fetch(finished.links.data)).json()).output;
+    expect(output).toMatchObject({ input: { job: 'tick' } });
+    // One run per tick: every scheduledAt differs.
+    const ticks = new Set<string>();
+    for (const r of runs) {
+      const data = await (await fetch((await api('GET', `/api/v1/runs/${r.id}`)).body.links.data)).json();
+      ticks.add(data.input.scheduledAt);
+    }
+    expect(ticks.size).toBe(runs.length);
+
+    // A version without the schedule stops it.
+    expect((await api('PUT', `/api/v1/workflows/${created.body.id}`, { name: doc.name, nodes: doc.nodes })).status).toBe(200);
+    await eventually('the schedule to stop', async () => {
+      const before = (await api('GET', `/api/v1/runs?workflowId=${created.body.id}&limit=200`)).body.data.length;
+      await new Promise((r) => setTimeout(r, 2_500));
+      const after = (await api('GET', `/api/v1/runs?workflowId=${created.body.id}&limit=200`)).body.data.length;
+      return after === before;
+    });
+  });
+
+  it('refuses an invalid cron or time zone with 422 naming the field', async () => {
+    const bad = await api('POST', '/api/v1/workflows', { name: `bad-cron-${counter++}`, triggers: { schedule: { cron: '61 * * * *', timezone: 'Mars/Olympus' } }, nodes: [js('a', 'export default (x) => x')] });
+    expect(bad.status).toBe(422);
+    const paths = bad.body.errors.map((e: { path: string }) => e.path);
+    expect(paths).toEqual(expect.arrayContaining(['triggers.schedule.cron', 'triggers.schedule.timezone']));
+  });
+});

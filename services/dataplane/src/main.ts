@@ -7,6 +7,7 @@ import { createDb } from './db.ts';
 import { NodeQueue, redisConnection } from './engine/queue.ts';
 import { startReconciler } from './engine/reconciler.ts';
 import { SecretStore } from './secrets.ts';
+import { startScheduler } from './engine/scheduler.ts';
 import { startNodeWorker } from './engine/worker.ts';
 import { createIngressApp } from './ingress/app.ts';
 import { TokenVerifier } from './ingress/tokens.ts';
@@ -67,8 +68,10 @@ export async function startDataPlane(role: Role, config: DataPlaneConfig): Promi
         log,
       });
       const reconciler = startReconciler(db, queue, log);
+      const scheduler = startScheduler(db, queue, log);
       stops.push(async () => {
         reconciler.stop();
+        scheduler.stop();
         await worker.close();
         await sandbox.close();
         connection.disconnect();

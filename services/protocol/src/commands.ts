@@ -51,16 +51,17 @@ export const secretDeleteCommandSchema = z.object({
 });
 
 /**
- * Points a workflow's webhook at a version. The data plane accepts POSTs to
- * `/v1/hooks/<token>` where sha256(token) = `tokenHash`, and starts runs of that version itself.
+ * Points a workflow's triggers at a version: the webhook (the data plane accepts POSTs to
+ * `/v1/hooks/<token>` where sha256(token) = `tokenHash`) and the schedule in the document's
+ * `triggers`. The data plane starts those runs itself.
  */
-export const webhookRegisterCommandSchema = z.object({
-  type: z.literal('webhook.register'),
+export const triggersRegisterCommandSchema = z.object({
+  type: z.literal('triggers.register'),
   payload: z.object({ tenantId: z.string(), workflowId: z.string(), tokenHash: z.string(), workflowVersion: workflowVersionRefSchema }),
   customerData: z.null().optional(),
 });
 
-export const commandBodySchema = z.discriminatedUnion('type', [runStartCommandSchema, runCancelCommandSchema, secretPutCommandSchema, secretDeleteCommandSchema, webhookRegisterCommandSchema]);
+export const commandBodySchema = z.discriminatedUnion('type', [runStartCommandSchema, runCancelCommandSchema, secretPutCommandSchema, secretDeleteCommandSchema, triggersRegisterCommandSchema]);
 export type CommandBody = z.infer<typeof commandBodySchema>;
 export type CommandType = CommandBody['type'];
 

@@ -37,3 +37,4 @@ export { parseWorkflowSource, type WorkflowSourceFormat } from './parse.ts';
 export { workflowJsonSchema, WORKFLOW_SCHEMA_ID } from './json-schema.ts';
 export { entryNodes, sinkNodes, successors, predecessors, outgoingEdges, joinSource, getNode } from './graph.ts';
 export { webhookTriggerSpecSchema, WEBHOOK_SIGNATURE_SCHEMES, type WebhookTriggerSpec } from './triggers/webhook.ts';
+export { scheduleTriggerSpecSchema, type ScheduleTriggerSpec } from './triggers/schedule.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { scheduleTriggerSpecSchema } from './triggers/schedule.ts';
 import { webhookTriggerSpecSchema } from './triggers/webhook.ts';
 import { jsonataExpressionSchema } from './expressions.ts';
 import { delayNodeSpecSchema } from './nodes/delay.ts';
@@ -89,7 +90,7 @@ export const workflowDocumentSchema = z
       .describe('Edges between nodes; together they must not form a cycle. Defaults to no edges.'),
     /** Triggers besides the API: the webhook's signature check. */
     triggers: z
-      .strictObject({ webhook: webhookTriggerSpecSchema.optional() })
+      .strictObject({ webhook: webhookTriggerSpecSchema.optional(), schedule: scheduleTriggerSpecSchema.optional() })
       .optional()
       .describe('Triggers besides the API and the console.'),
   })

@@ -2,6 +2,8 @@ import type { CommandEnvelope } from '@orvanta/protocol';
 import type { Db } from '../db.ts';
 import { cancelRun } from '../engine/cancel.ts';
 import type { NodeJobData } from '../engine/queue.ts';
+import type { ScheduleTriggerSpec } from '@orvanta/spec';
+import { syncSchedule } from '../engine/scheduler.ts';
 import { acceptRun, storeVersion } from '../engine/start-run.ts';
 import type { SecretStore } from '../secrets.ts';
 
@@ -20,7 +22,7 @@ export async function applyCommand(db: Db, command: CommandEnvelope, secrets: Se
       case 'secret.put':
         await secrets.put(tx, command.payload.tenantId, command.payload.name, command.payload.version, command.customerData.value);
         break;
-      case 'webhook.register': {
+      case 'triggers.register': {
         const { tenantId, workflowId, tokenHash, workflowVersion } = command.payload;
         await storeVersion(tx, tenantId, workflowVersion);
         // Registrations can arrive out of order after a reconnect: keep the newest version.
@@ -28,6 +30,8 @@ export async function applyCommand(db: Db, command: CommandEnvelope, secrets: Se
         const currentVersion = current ? await tx.workflowVersion.findUnique({ where: { id: current.workflowVersionId } }) : null;
         if (!currentVersion || currentVersion.version <= workflowVersion.version) {
           await tx.webhook.upsert({ where: { tokenHash }, create: { tokenHash, tenantId, workflowId, workflowVersionId: workflowVersion.id }, update: { workflowVersionId: workflowVersion.id } });
+          const schedule = (workflowVersion.document as { triggers?: { schedule?: ScheduleTriggerSpec } }).triggers?.schedule;
+          await syncSchedule(tx, { tenantId, workflowId, workflowVersionId: workflowVersion.id, schedule });
         }
         break;
       }

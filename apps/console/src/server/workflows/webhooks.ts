@@ -23,7 +23,7 @@ export async function registerWebhook(tx: Tx, authSecret: string, workflow: Work
   const dataPlane = tenant.homeDataPlane;
   if (!dataPlane || dataPlane.status === 'revoked') return null;
   await enqueueCommand(tx, dataPlane.id, workflow.tenantId, {
-    type: 'webhook.register',
+    type: 'triggers.register',
     payload: {
       tenantId: workflow.tenantId,
       workflowId: workflow.id,
