@@ -400,3 +400,13 @@ describe('schedule trigger', () => {
     expect(paths).toEqual(expect.arrayContaining(['triggers.schedule.cron', 'triggers.schedule.timezone']));
   });
 });
+
+describe('version skew', () => {
+  it('a command this data plane does not understand is skipped and acknowledged, not left blocking the rest', async () => {
+    const tenant = await cp.db.tenant.findFirstOrThrow({ where: { slug: 'engine' } });
+    const command = await cp.db.dataPlaneCommand.create({ data: { id: `cmd_future_${Date.now()}`, dataPlaneId: 'dp_engine', tenantId: tenant.id, type: 'future.thing', payload: { anything: true } } });
+    const { run: r } = await run({ name: 'after-future', nodes: [js('a', 'export default () => 1')] }, {});
+    expect(r.status).toBe('succeeded');
+    await eventually('the unknown command to be acknowledged', async () => (await cp.db.dataPlaneCommand.findUniqueOrThrow({ where: { id: command.id } })).ackedAt !== null);
+  });
+});

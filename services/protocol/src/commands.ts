@@ -78,4 +78,24 @@ export const commandEnvelopeSchema = z.intersection(
 export type CommandEnvelope = z.infer<typeof commandEnvelopeSchema>;
 
 export const commandBatchSchema = z.object({ commands: z.array(commandEnvelopeSchema) });
+
+/**
+ * A batch read leniently: each item is checked on its own, so one that this side does not
+ * understand (sent by a newer peer) is set apart instead of failing the whole batch.
+ */
+export const looseBatchItemSchema = z.looseObject({ id: z.string(), type: z.string() });
+
+export function splitKnown<T>(items: unknown[], schema: z.ZodType<T>): { known: T[]; unknown: { id: string; type: string; problem: string }[] } {
+  const known: T[] = [];
+  const unknown: { id: string; type: string; problem: string }[] = [];
+  for (const item of items) {
+    const parsed = schema.safeParse(item);
+    if (parsed.success) known.push(parsed.data);
+    else {
+      const head = looseBatchItemSchema.safeParse(item);
+      unknown.push({ id: head.success ? head.data.id : '?', type: head.success ? head.data.type : '?', problem: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+    }
+  }
+  return { known, unknown };
+}
 export const ackRequestSchema = z.object({ ids: z.array(z.string()).min(1).max(1000) });

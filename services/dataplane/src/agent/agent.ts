@@ -113,13 +113,20 @@ export class Agent {
 
   /** One long-poll: apply what arrived, enqueue its work, then acknowledge. */
   private async pullOnce(): Promise<boolean> {
-    const commands = await this.client.pullCommands(this.o.longPollSeconds ?? 25);
+    const { commands, unsupported } = await this.client.pullCommands(this.o.longPollSeconds ?? 25);
+    for (const skipped of unsupported) {
+      // A newer control plane sent something this version cannot apply. Holding it would
+      // stop every command behind it; it is recorded, acknowledged and reported instead.
+      this.o.log.error('skipped a command this data plane version does not understand; upgrade the data plane', { commandId: skipped.id, type: skipped.type, problem: skipped.problem });
+      await this.o.db.appliedCommand.upsert({ where: { id: skipped.id }, create: { id: skipped.id, type: `unsupported:${skipped.type}`.slice(0, 100) }, update: {} });
+    }
     for (const command of commands) {
       const jobs = await applyCommand(this.o.db, command, this.o.secrets);
       await this.o.queue.enqueue(jobs).catch((err) => this.o.log.warn('enqueue failed; reconciler will retry', errorFields(err)));
       this.o.log.debug('applied command', { commandId: command.id, type: command.type });
     }
-    if (commands.length > 0) await this.client.ack(commands.map((c) => c.id));
+    const done = [...commands.map((c) => c.id), ...unsupported.map((c) => c.id).filter((id) => id !== '?')];
+    if (done.length > 0) await this.client.ack(done);
     return true; // the long-poll itself is the wait
   }
 

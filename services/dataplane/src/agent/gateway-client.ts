@@ -1,5 +1,7 @@
+import { z } from 'zod';
 import {
-  commandBatchSchema,
+  commandEnvelopeSchema,
+  splitKnown,
   enrollResponseSchema,
   gatewayPaths,
   type CommandEnvelope,
@@ -46,9 +48,11 @@ export class GatewayClient {
     return enrollResponseSchema.parse(await this.call(gatewayPaths.enroll, { method: 'POST', body: JSON.stringify(request) }));
   }
 
-  async pullCommands(waitSeconds: number): Promise<CommandEnvelope[]> {
+  /** Commands this version understands, and the ids and types of those it does not (from a newer control plane). */
+  async pullCommands(waitSeconds: number): Promise<{ commands: CommandEnvelope[]; unsupported: { id: string; type: string; problem: string }[] }> {
     const body = await this.call(`${gatewayPaths.commands}?wait=${waitSeconds}`, { timeoutMs: (waitSeconds + 15) * 1000 });
-    return commandBatchSchema.parse(body).commands;
+    const { known, unknown } = splitKnown(z.object({ commands: z.array(z.unknown()) }).parse(body).commands, commandEnvelopeSchema);
+    return { commands: known, unsupported: unknown };
   }
 
   async ack(ids: string[]): Promise<void> {

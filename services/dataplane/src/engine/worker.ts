@@ -31,7 +31,7 @@ export function startNodeWorker(deps: EngineDeps & { queue: NodeQueue; connectio
         throw new DelayedError();
       }
     },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency, lockDuration: LOCK_MS, stalledInterval: STALLED_CHECK_MS, runRetryDelay: 1_000 },
+    { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency, lockDuration: LOCK_MS, stalledInterval: STALLED_CHECK_MS },
   );
   worker.on('failed', (job, err) => deps.log.warn('message processing failed; will retry', { messageId: job?.data.messageId, attempt: job?.attemptsMade, ...errorFields(err) }));
   worker.on('error', (err) => deps.log.error('worker error', errorFields(err)));

@@ -3,13 +3,14 @@ import { bodyLimit } from 'hono/body-limit';
 import {
   ackRequestSchema,
   enrollRequestSchema,
-  eventBatchSchema,
+  eventEnvelopeSchema,
+  splitKnown,
   GATEWAY_BASE_PATH,
   heartbeatRequestSchema,
   MAX_LONG_POLL_SECONDS,
   type EnrollResponse,
 } from '@orvanta/protocol';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { ServerDeps } from '../api/context.ts';
 import { handleError, problemResponse, validationError, zodIssues } from '../api/problem.ts';
 import { AppError } from '../errors.ts';
@@ -72,8 +73,14 @@ export function createGatewayApp(deps: ServerDeps) {
   });
 
   app.post('/events', async (c) => {
-    const { events } = await parse(c.req.raw, eventBatchSchema);
-    return c.json({ applied: await applyEvents(db, c.get('dataPlane'), events) });
+    const batch = await parse(c.req.raw, z.object({ events: z.array(z.unknown()).max(1000) }));
+    const { known, unknown } = splitKnown(batch.events, eventEnvelopeSchema);
+    const dataPlane = c.get('dataPlane');
+    // Events this version cannot read (from a newer data plane) are reported and counted as
+    // applied, so they never hold back the events behind them.
+    for (const skipped of unknown) console.warn(JSON.stringify({ level: 'warn', msg: 'skipped a data-plane event this control plane does not understand', dataPlaneId: dataPlane.id, eventId: skipped.id, type: skipped.type, problem: skipped.problem }));
+    const applied = await applyEvents(db, dataPlane, known);
+    return c.json({ applied: [...applied, ...unknown.map((e) => e.id).filter((id) => id !== '?')] });
   });
 
   app.post('/heartbeat', async (c) => {
