@@ -30,6 +30,8 @@ export interface Plan {
   order: string[];
   /** reach.get(a).has(b): a path leads from a to b (a itself excluded unless on a cycle). */
   reach: Map<string, Set<string>>;
+  /** The nodes from which a path leads to each node (its ancestors). */
+  upstream: Map<string, string[]>;
   /** For each join: the split whose items it collects, or null to wait for its predecessors. */
   joinSource: Map<string, string | null>;
 }
@@ -53,9 +55,10 @@ export function buildPlan(document: WorkflowDocument): Plan {
     }
     reach.set(id, seen);
   }
+  const upstream = new Map<string, string[]>([...nodes.keys()].map((id) => [id, [...nodes.keys()].filter((from) => reach.get(from)!.has(id))]));
   const joinSource = new Map<string, string | null>();
   for (const node of nodes.values()) if (node.type === 'join') joinSource.set(node.id, specJoinSource(document, node.id));
-  return { document, nodes, outgoing, order: document.nodes.map((n) => n.id), reach, joinSource };
+  return { document, nodes, outgoing, order: document.nodes.map((n) => n.id), reach, upstream, joinSource };
 }
 
 /** Split lineage of a message, outermost first. */
@@ -69,3 +72,10 @@ export interface BranchFrame {
 }
 
 export const branchOf = (value: unknown): BranchFrame[] => (Array.isArray(value) ? (value as BranchFrame[]) : []);
+
+/** The inputs a message arriving at a join is collected with: "<join>|<split group>" or "<join>|run". */
+export function joinKeyOf(plan: Plan, joinId: string, branch: unknown): string {
+  const source = plan.joinSource.get(joinId) ?? null;
+  const frame = source ? branchOf(branch).findLast((f) => f.split === source) : undefined;
+  return `${joinId}|${frame?.group ?? 'run'}`;
+}

@@ -7,7 +7,7 @@ import type { SandboxLimits, SandboxPool } from '../sandbox/index.ts';
 import { evaluate, ExpressionError, truthy } from './expressions.ts';
 import { HttpNodeError, runHttpNode, type HttpNodeSpec } from './http-node.ts';
 import { emitEvent } from './outbox.ts';
-import { branchOf, buildPlan, type BranchFrame, type Plan, type PlanNode } from './plan.ts';
+import { branchOf, buildPlan, joinKeyOf, type BranchFrame, type Plan, type PlanNode } from './plan.ts';
 import type { NodeJobData } from './queue.ts';
 import { nextRetryDelay } from './retry.ts';
 import { redactSecrets, type SecretStore } from '../secrets.ts';
@@ -83,7 +83,7 @@ export async function processMessage(deps: EngineDeps, messageId: string): Promi
   if (node.type === 'join') {
     return db.$transaction(async (tx) => {
       await lockRun(tx, run.id);
-      const { count } = await tx.message.updateMany({ where: { id: messageId, status: { in: ['pending', 'running'] } }, data: { status: 'waiting' } });
+      const { count } = await tx.message.updateMany({ where: { id: messageId, status: { in: ['pending', 'running'] } }, data: { status: 'waiting', joinKey: joinKeyOf(plan, node.id, message.branch) } });
       if (count === 0) return { next: [] };
       await markRunStarted(tx, run);
       return { next: await settle(tx, plan, run.id) };
@@ -107,7 +107,15 @@ export async function processMessage(deps: EngineDeps, messageId: string): Promi
   if (!claimed) return { next: [] };
 
   const startedAt = new Date();
-  const upstream = await db.nodeResult.findMany({ where: { runId: run.id, status: 'succeeded' }, orderBy: { finishedAt: 'asc' }, select: { nodeId: true, output: true } });
+  // The latest output of each node upstream of this one (one row per node, however many
+  // items a split sent through it).
+  const ancestors = plan.upstream.get(node.id) ?? [];
+  const upstream = ancestors.length
+    ? await db.$queryRaw<{ nodeId: string; output: unknown }[]>`
+        SELECT DISTINCT ON ("nodeId") "nodeId", "output" FROM "NodeResult"
+        WHERE "runId" = ${run.id} AND "status" = 'succeeded' AND "nodeId" = ANY(${ancestors})
+        ORDER BY "nodeId", "finishedAt" DESC`
+    : [];
   const ctx = {
     node: { id: node.id, type: node.type, name: node.name ?? node.id },
     run: { id: run.id, workflowId: run.workflowId },
@@ -283,7 +291,17 @@ async function record(
     for (const [joinId, source] of r.plan.joinSource) {
       if (source !== r.node.id) continue;
       await tx.message.create({
-        data: { id: newId('msg'), runId: run.id, tenantId: run.tenantId, nodeId: joinId, payload: json(null), status: 'waiting', parentId: message.id, branch: json([...branch, { split: r.node.id, group: message.id, index: -1, count: 0 }]) },
+        data: {
+          id: newId('msg'),
+          runId: run.id,
+          tenantId: run.tenantId,
+          nodeId: joinId,
+          payload: json(null),
+          status: 'waiting',
+          parentId: message.id,
+          branch: json([...branch, { split: r.node.id, group: message.id, index: -1, count: 0 }]),
+          joinKey: `${joinId}|${message.id}`,
+        },
       });
     }
   }
@@ -304,21 +322,22 @@ async function settle(tx: Tx, plan: Plan, runId: string): Promise<NodeJobData[]>
   const run = await tx.run.findUniqueOrThrow({ where: { id: runId } });
   for (let fired = true; fired; ) {
     fired = false;
-    const waiting = await tx.message.findMany({ where: { runId, status: 'waiting' }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
-    if (waiting.length === 0) break;
-    const inFlight = await tx.message.findMany({ where: { runId, status: { in: ['pending', 'running'] } }, select: { nodeId: true, branch: true } });
-    const groups = new Map<string, typeof waiting>();
-    for (const m of waiting) {
-      const source = plan.joinSource.get(m.nodeId) ?? null;
-      const frame = source ? branchOf(m.branch).findLast((f) => f.split === source) : undefined;
-      const key = `${m.nodeId}|${frame?.group ?? 'run'}`;
-      groups.set(key, [...(groups.get(key) ?? []), m]);
-    }
-    for (const [key, arrived] of groups) {
-      const [joinId, group] = key.split('|') as [string, string];
-      // Still to come: messages on their way to the join, or already queued at it.
-      const blocking = inFlight.some((m) => (m.nodeId === joinId || plan.reach.get(m.nodeId)?.has(joinId)) && (group === 'run' || branchOf(m.branch).some((f) => f.group === group)));
-      if (blocking) continue;
+    // Which joins have inputs waiting, and for which group: one small query, not the rows.
+    const keys = await tx.$queryRaw<{ joinKey: string }[]>`
+      SELECT DISTINCT "joinKey" FROM "Message" WHERE "runId" = ${runId} AND "status" = 'waiting' AND "joinKey" IS NOT NULL`;
+    for (const { joinKey } of keys) {
+      const [joinId, group] = joinKey.split('|') as [string, string];
+      // Still to come: a message on its way to the join, or already queued at it, in the group.
+      const from = [joinId, ...(plan.upstream.get(joinId) ?? [])];
+      const groupFrame = JSON.stringify([{ group }]);
+      const [blocking] = await tx.$queryRaw<{ blocked: boolean }[]>`
+        SELECT EXISTS (
+          SELECT 1 FROM "Message"
+          WHERE "runId" = ${runId} AND "status" IN ('pending', 'running') AND "nodeId" = ANY(${from})
+            AND (${group} = 'run' OR "branch" @> ${groupFrame}::jsonb)
+        ) AS "blocked"`;
+      if (blocking!.blocked) continue;
+      const arrived = await tx.message.findMany({ where: { runId, status: 'waiting', joinKey }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
       jobs.push(...(await fireJoin(tx, plan, run, joinId, group, arrived)));
       fired = true;
     }
