@@ -410,3 +410,40 @@ describe('version skew', () => {
     await eventually('the unknown command to be acknowledged', async () => (await cp.db.dataPlaneCommand.findUniqueOrThrow({ where: { id: command.id } })).ackedAt !== null);
   });
 });
+
+describe('subworkflow', () => {
+  it("runs another workflow of the tenant with the node's input and continues with its output; a failing child fails the parent", async () => {
+    const childName = `child-${counter++}`;
+    expect((await api('POST', '/api/v1/workflows', { name: childName, nodes: [{ id: 'double', type: 'transform', expression: "{ 'n': n * 2 }" }] })).status).toBe(201);
+    const parent = await api('POST', '/api/v1/workflows', {
+      name: `parent-${counter++}`,
+      nodes: [{ id: 'call', type: 'subworkflow', workflow: childName }, { id: 'after', type: 'transform', expression: "{ 'result': n + 1 }" }],
+      edges: [{ from: 'call', to: 'after' }],
+    });
+    expect(parent.status, JSON.stringify(parent.body)).toBe(201);
+    const finished = await eventually('the parent run to succeed (once the child is registered on the data plane)', async () => {
+      const started = await api('POST', `/api/v1/workflows/${parent.body.id}/runs`, { input: { n: 20 } });
+      const done = await eventually('run', async () => {
+        const r = await api('GET', `/api/v1/runs/${started.body.id}`);
+        return ['succeeded', 'failed'].includes(r.body.status) ? r.body : undefined;
+      });
+      return done.status === 'succeeded' ? done : undefined;
+    });
+    expect((await (await fetch(finished.links.data)).json()).output).toEqual({ result: 41 });
+    const childRuns = (await api('GET', '/api/v1/runs?limit=200')).body.data.filter((r: { trigger: string }) => r.trigger === 'subworkflow');
+    expect(childRuns.length).toBeGreaterThanOrEqual(1);
+
+    const failingName = `failing-child-${counter++}`;
+    expect((await api('POST', '/api/v1/workflows', { name: failingName, nodes: [js('boom', "export default () => { throw new Error('child broke') }")] })).status).toBe(201);
+    const failingParent = await api('POST', '/api/v1/workflows', { name: `failing-parent-${counter++}`, nodes: [{ id: 'call', type: 'subworkflow', workflow: failingName }] });
+    const failed = await eventually('the parent run to fail with its child', async () => {
+      const started = await api('POST', `/api/v1/workflows/${failingParent.body.id}/runs`, { input: {} });
+      const done = await eventually('run', async () => {
+        const r = await api('GET', `/api/v1/runs/${started.body.id}`);
+        return ['succeeded', 'failed'].includes(r.body.status) ? r.body : undefined;
+      });
+      return done.error?.class === 'SubworkflowFailed' ? done : undefined;
+    });
+    expect(failed.status).toBe('failed');
+  });
+});

@@ -7,6 +7,7 @@ import type { SandboxLimits, SandboxPool } from '../sandbox/index.ts';
 import { evaluate, ExpressionError, truthy } from './expressions.ts';
 import { HttpNodeError, runHttpNode, type HttpNodeSpec } from './http-node.ts';
 import { emitEvent } from './outbox.ts';
+import { createRun } from './start-run.ts';
 import { branchOf, buildPlan, joinKeyOf, type BranchFrame, type Plan, type PlanNode } from './plan.ts';
 import type { NodeJobData } from './queue.ts';
 import { nextRetryDelay } from './retry.ts';
@@ -87,6 +88,16 @@ export async function processMessage(deps: EngineDeps, messageId: string): Promi
       if (count === 0) return { next: [] };
       await markRunStarted(tx, run);
       return { next: await settle(tx, plan, run.id) };
+    });
+  }
+  if (node.type === 'subworkflow') {
+    return db.$transaction(async (tx) => {
+      await lockRun(tx, run.id);
+      const { count } = await tx.message.updateMany({ where: { id: messageId, status: 'pending' }, data: { status: 'running', attempts: message.attempts + 1 } });
+      if (count === 0) return { next: [] };
+      await markRunStarted(tx, run);
+      await emitEvent(tx, { type: 'node.status', payload: { runId: run.id, tenantId: run.tenantId, at: new Date().toISOString(), nodeId: node.id, status: 'running', attempt: message.attempts + 1 } });
+      return startChildRun(tx, node, { id: messageId, payload: message.payload, runId: run.id }, run);
     });
   }
   if (node.type === 'delay' && !message.availableAt) {
@@ -276,8 +287,7 @@ async function record(
     });
     await tx.message.update({ where: { id: message.id }, data: { status: 'failed', history: json(history) } });
     await emitEvent(tx, { type: 'node.status', payload: { ...base, nodeId: r.node.id, status: 'failed', attempt: r.attempt, errorClass: outcome.error.class } });
-    await failRun(tx, run, r.node.id, outcome.error, finishedAt);
-    return { next: [] };
+    return { next: await failRun(tx, run, r.node.id, outcome.error, finishedAt) };
   }
 
   await tx.nodeResult.create({
@@ -324,7 +334,7 @@ async function settle(tx: Tx, plan: Plan, runId: string): Promise<NodeJobData[]>
     fired = false;
     // Which joins have inputs waiting, and for which group: one small query, not the rows.
     const keys = await tx.$queryRaw<{ joinKey: string }[]>`
-      SELECT DISTINCT "joinKey" FROM "Message" WHERE "runId" = ${runId} AND "status" = 'waiting' AND "joinKey" IS NOT NULL`;
+      SELECT DISTINCT "joinKey" FROM "Message" WHERE "runId" = ${runId} AND "status" = 'waiting' AND "joinKey" IS NOT NULL AND "joinKey" NOT LIKE 'sub|%'`;
     for (const { joinKey } of keys) {
       const [joinId, group] = joinKey.split('|') as [string, string];
       // Still to come: a message on its way to the join, or already queued at it, in the group.
@@ -351,6 +361,7 @@ async function settle(tx: Tx, plan: Plan, runId: string): Promise<NodeJobData[]>
     const output = await runOutput(tx, plan.document, runId);
     await tx.run.update({ where: { id: runId }, data: { status: 'succeeded', finishedAt, output: json(output) } });
     await emitEvent(tx, { type: 'run.finished', payload: { runId, tenantId: run.tenantId, at: finishedAt.toISOString(), status: 'succeeded', outputBytes: Buffer.byteLength(JSON.stringify(output ?? null)) } });
+    jobs.push(...(await resumeParent(tx, runId, { ok: true, output, logs: [] })));
   }
   return jobs;
 }
@@ -392,17 +403,69 @@ async function fireJoin(
   try {
     routes = await routesFrom(plan, plan.nodes.get(joinId)!, output, outer, carrier.id);
   } catch (err) {
-    await failRun(tx, run, joinId, failureOf(err), now);
-    return [];
+    return failRun(tx, run, joinId, failureOf(err), now);
   }
   return createMessages(tx, run, carrier.id, routes);
 }
 
 /** Fails the run at a node: nothing else in it starts. */
-async function failRun(tx: Tx, run: { id: string; tenantId: string }, nodeId: string, error: Failure, finishedAt: Date): Promise<void> {
+async function failRun(tx: Tx, run: { id: string; tenantId: string }, nodeId: string, error: Failure, finishedAt: Date): Promise<NodeJobData[]> {
   await tx.message.updateMany({ where: { runId: run.id, status: { in: ['pending', 'running', 'waiting'] } }, data: { status: 'cancelled' } });
   await tx.run.update({ where: { id: run.id }, data: { status: 'failed', finishedAt, error: json({ ...error, nodeId }) } });
   await emitEvent(tx, { type: 'run.finished', payload: { runId: run.id, tenantId: run.tenantId, at: finishedAt.toISOString(), status: 'failed', errorClass: error.class, errorNodeId: nodeId } });
+  return resumeParent(tx, run.id, { ok: false, error: { class: 'SubworkflowFailed', message: `the subworkflow run ${run.id} failed at node ${nodeId}: ${error.class}` }, logs: [] });
+}
+
+/** A subworkflow node's message waits on its child run under this key. */
+const childKey = (childRunId: string) => `sub|${childRunId}`;
+
+/**
+ * Starts the child run of a `subworkflow` node on this data plane: the latest registered
+ * version of the tenant's workflow with that name. The parent message waits for it.
+ */
+async function startChildRun(tx: Tx, node: PlanNode, message: { id: string; payload: unknown; runId: string }, run: { id: string; tenantId: string }): Promise<Processed> {
+  const name = String(node.workflow);
+  const [child] = await tx.$queryRaw<{ id: string; workflowId: string }[]>`
+    SELECT v."id", v."workflowId" FROM "Webhook" h JOIN "WorkflowVersion" v ON v."id" = h."workflowVersionId"
+    WHERE h."tenantId" = ${run.tenantId} AND v."document"->>'name' = ${name} LIMIT 1`;
+  if (!child) {
+    const error = { class: 'InvalidInput', message: `no workflow named ${JSON.stringify(name)} is registered on this data plane` };
+    await tx.nodeResult.create({ data: { messageId: message.id, runId: run.id, tenantId: run.tenantId, nodeId: node.id, status: 'failed', error: json(error), logs: json([]), attempts: 1, startedAt: new Date(), finishedAt: new Date() } });
+    await tx.message.update({ where: { id: message.id }, data: { status: 'failed' } });
+    return { next: await failRun(tx, run, node.id, error, new Date()) };
+  }
+  const childRunId = newId('run');
+  await emitEvent(tx, {
+    type: 'run.created',
+    payload: { runId: childRunId, tenantId: run.tenantId, at: new Date().toISOString(), workflowId: child.workflowId, workflowVersionId: child.id, trigger: 'subworkflow', inputBytes: Buffer.byteLength(JSON.stringify(message.payload ?? null)) },
+  });
+  const jobs = await createRun(tx, { runId: childRunId, tenantId: run.tenantId, workflowId: child.workflowId, workflowVersionId: child.id, input: message.payload });
+  await tx.message.update({ where: { id: message.id }, data: { status: 'waiting', joinKey: childKey(childRunId) } });
+  return { next: jobs };
+}
+
+/** When a child run ends, its parent's subworkflow node records the result and moves on. */
+async function resumeParent(tx: Tx, childRunId: string, outcome: NodeOutcome): Promise<NodeJobData[]> {
+  const parentMessage = await tx.message.findFirst({ where: { joinKey: childKey(childRunId), status: 'waiting' } });
+  if (!parentMessage) return [];
+  await lockRun(tx, parentMessage.runId);
+  const parent = await tx.message.findUniqueOrThrow({ where: { id: parentMessage.id }, include: { run: true } });
+  if (parent.status !== 'waiting' || TERMINAL_RUN.includes(parent.run.status)) return [];
+  const plan = await loadPlan(tx, parent.run.workflowVersionId);
+  const node = plan.nodes.get(parent.nodeId)!;
+  let result = outcome;
+  let routes: Route[] = [];
+  if (outcome.ok) {
+    try {
+      routes = await routesFrom(plan, node, outcome.output, branchOf(parent.branch), parent.id);
+    } catch (err) {
+      result = { ok: false, error: failureOf(err), logs: [] };
+    }
+  }
+  // Back to running so `record` treats it like any finished execution.
+  await tx.message.update({ where: { id: parent.id }, data: { status: 'running', joinKey: null } });
+  const { next } = await record(tx, { plan, node, messageId: parent.id, attempt: Math.max(1, parent.attempts), startedAt: parent.updatedAt, outcome: result, routes });
+  return next;
 }
 
 /**
