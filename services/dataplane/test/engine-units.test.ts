@@ -73,3 +73,16 @@ describe('http node egress policy', () => {
     expect((err as HttpNodeError).errorClass).toBe('InvalidInput');
   });
 });
+
+describe('fair share', () => {
+  it("pushes back a flooding tenant's later jobs, not a quiet tenant's next one", async () => {
+    const { FairShare } = await import('../src/engine/queue.ts');
+    const fair = new FairShare(1_000);
+    const flood = Array.from({ length: 500 }, () => fair.priorityFor('noisy', 0));
+    expect(flood[0]).toBe(1);
+    expect(flood.at(-1)).toBe(500);
+    expect(fair.priorityFor('quiet', 10)).toBe(1);
+    // A new window starts the count again.
+    expect(fair.priorityFor('noisy', 2_000)).toBe(1);
+  });
+});

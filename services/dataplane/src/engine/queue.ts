@@ -20,8 +20,39 @@ export function redisConnection(url: string, role: 'producer' | 'worker'): Redis
   });
 }
 
+/** BullMQ's lowest priority (priorities run from 1, highest, to 2^21). */
+const LOWEST_PRIORITY = 2 ** 21;
+
+/**
+ * Fair share between tenants: a job's priority is how many jobs its tenant had enqueued
+ * (through this process) in the last window, so a tenant flooding the queue pushes its own
+ * later jobs back while a quiet tenant's next job goes straight to the front. Within a tenant
+ * the order stays first in, first out while the flood lasts.
+ */
+export class FairShare {
+  private readonly counts = new Map<string, { windowStart: number; count: number }>();
+
+  constructor(private readonly windowMs = 30_000) {}
+
+  priorityFor(tenantId: string, now = Date.now()): number {
+    let entry = this.counts.get(tenantId);
+    if (!entry || now - entry.windowStart > this.windowMs) {
+      entry = { windowStart: now, count: 0 };
+      this.counts.set(tenantId, entry);
+      if (this.counts.size > 10_000) this.prune(now);
+    }
+    entry.count += 1;
+    return Math.min(LOWEST_PRIORITY, entry.count);
+  }
+
+  private prune(now: number): void {
+    for (const [tenant, entry] of this.counts) if (now - entry.windowStart > this.windowMs) this.counts.delete(tenant);
+  }
+}
+
 export class NodeQueue {
   readonly queue: Queue<NodeJobData>;
+  private readonly fairShare = new FairShare();
 
   constructor(connection: ConnectionOptions, prefix: string) {
     this.queue = new Queue<NodeJobData>(NODE_QUEUE, { connection, prefix });
@@ -39,6 +70,7 @@ export class NodeQueue {
         data,
         opts: {
           jobId: data.messageId,
+          priority: this.fairShare.priorityFor(data.tenantId),
           ...(delayMs && delayMs > 0 ? { delay: delayMs } : {}),
           // Retries here cover infrastructure failures (database down); script failures
           // are recorded as node results, not thrown.
