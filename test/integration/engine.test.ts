@@ -447,3 +447,26 @@ describe('subworkflow', () => {
     expect(failed.status).toBe('failed');
   });
 });
+
+describe('node concurrency', () => {
+  it('runs at most `concurrency` messages of a node at once, across runs', async () => {
+    const created = await api('POST', '/api/v1/workflows', {
+      name: `one-at-a-time-${counter++}`,
+      nodes: [js('slow', 'export default (x) => { const t = Date.now(); while (Date.now() - t < 250) {} return x; }', { concurrency: 1 })],
+    });
+    expect(created.status).toBe(201);
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push((await api('POST', `/api/v1/workflows/${created.body.id}/runs`, { input: { i } })).body.id);
+    const spans: [number, number][] = [];
+    for (const id of ids) {
+      const run = await eventually(`run ${id} (${dp.logs.filter((l) => /warn|error/.test(l)).slice(-3).join(' | ')})`, async () => {
+        const r = await api('GET', `/api/v1/runs/${id}`);
+        return r.body.status === 'succeeded' ? r.body : undefined;
+      });
+      const node = (await (await fetch(run.links.data)).json()).nodes[0];
+      spans.push([Date.parse(node.startedAt), Date.parse(node.finishedAt)]);
+    }
+    spans.sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < spans.length; i++) expect(spans[i]![0], 'executions overlap').toBeGreaterThanOrEqual(spans[i - 1]![1]);
+  });
+});

@@ -108,6 +108,7 @@ export async function processMessage(deps: EngineDeps, messageId: string): Promi
 
   const attempt = message.attempts + 1;
   const claimed = await db.$transaction(async (tx) => {
+    if (typeof node.concurrency === 'number' && (await atCapacity(tx, run.workflowId, node.id, node.concurrency, messageId))) return 'busy' as const;
     // Conditional, so a message cancelled meanwhile is not revived.
     const { count } = await tx.message.updateMany({ where: { id: messageId, status: { in: ['pending', 'running'] } }, data: { status: 'running', attempts: attempt } });
     if (count === 0) return false;
@@ -115,6 +116,7 @@ export async function processMessage(deps: EngineDeps, messageId: string): Promi
     await emitEvent(tx, { type: 'node.status', payload: { runId: run.id, tenantId: run.tenantId, at: new Date().toISOString(), nodeId: node.id, status: 'running', attempt } });
     return true;
   });
+  if (claimed === 'busy') return { next: [], retryAt: new Date(Date.now() + CAPACITY_RETRY_MS) };
   if (!claimed) return { next: [] };
 
   const startedAt = new Date();
@@ -153,6 +155,22 @@ export async function processMessage(deps: EngineDeps, messageId: string): Promi
   }
 
   return db.$transaction((tx) => record(tx, { plan, node, messageId, attempt, startedAt, outcome: result, routes }));
+}
+
+/** How soon a message held back by its node's `concurrency` is tried again. */
+const CAPACITY_RETRY_MS = 200;
+
+/**
+ * A node's `concurrency`: at most that many of its messages running at once on this data
+ * plane, across every run of the workflow. Claims of one node are serialised by an advisory
+ * lock, so two workers cannot both take the last slot.
+ */
+async function atCapacity(tx: Tx, workflowId: string, nodeId: string, limit: number, messageId: string): Promise<boolean> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`concurrency:${workflowId}/${nodeId}`}::text, 0::bigint))`;
+  const [row] = await tx.$queryRaw<{ running: number }[]>`
+    SELECT count(*)::int AS "running" FROM "Message" m JOIN "Run" r ON r."id" = m."runId"
+    WHERE m."status" = 'running' AND m."nodeId" = ${nodeId} AND r."workflowId" = ${workflowId} AND m."id" <> ${messageId}`;
+  return row!.running >= limit;
 }
 
 async function lockRun(tx: Tx, runId: string): Promise<void> {
