@@ -3,6 +3,7 @@ import { recordAudit } from '../../apps/console/src/server/audit.ts';
 import { AUDIT_CSV_COLUMNS } from '../../apps/console/src/server/audit-log.ts';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { apiClient } from '../support/http.ts';
+import { people } from '../support/people.ts';
 
 /**
  * The audit trail over HTTP: every identity change leaves a hash-chained event carrying
@@ -13,39 +14,22 @@ import { apiClient } from '../support/http.ts';
 const PASSWORD = 'correct horse battery';
 let cp: TestControlPlane;
 let call: ReturnType<typeof apiClient>;
-let counter = 0;
-const unique = (what: string) => `${what}-${Date.now().toString(36)}${(counter++).toString(36)}`;
+let helpers: ReturnType<typeof people>;
 
 beforeAll(async () => {
   cp = await startTestControlPlane();
-  call = apiClient(cp.url);
+  helpers = people(cp);
+  call = helpers.call;
 });
 afterAll(() => cp?.stop());
 
+const unique = (what: string) => helpers.unique(what);
+const sessionOf = (userId: string, tenantId: string) => helpers.sessionOf(userId, tenantId);
+const freshTenant = (what?: string) => helpers.freshTenant(what);
+const signedInMember = (tenantId: string, role: string, email?: string) => helpers.signedInMember(tenantId, role, email);
+const linkIn = (email: string, path: 'invite' | 'reset-password') => helpers.linkIn(email, path);
+
 type Response = Awaited<ReturnType<ReturnType<typeof apiClient>>>;
-
-async function sessionOf(userId: string, tenantId: string) {
-  const { cookie, sessionId } = await cp.signIn(userId, tenantId);
-  const as = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => call(method, path, body, { cookie, origin: cp.url, ...headers });
-  return { cookie, sessionId, call: as };
-}
-
-async function freshTenant(what = 'org') {
-  const tenant = await cp.tenant(unique(what));
-  return { ...tenant, owner: await sessionOf(tenant.userId, tenant.tenantId), key: apiClient(cp.url, tenant.apiKey) };
-}
-
-async function signedInMember(tenantId: string, role: string, email = `${unique(role)}@people.test`) {
-  const { userId, membershipId } = await cp.member(tenantId, email, role);
-  return { userId, membershipId, email, ...(await sessionOf(userId, tenantId)) };
-}
-
-async function linkIn(email: string, path: 'invite' | 'reset-password'): Promise<string> {
-  const [mail] = await cp.db.devMail.findMany({ where: { to: email }, orderBy: { createdAt: 'desc' } });
-  const match = new RegExp(`/${path}/([A-Za-z0-9_-]+)`).exec(mail?.text ?? '');
-  expect(match, `a /${path}/<token> link mailed to ${email}`).not.toBeNull();
-  return match![1]!;
-}
 
 const json = (value: unknown) => JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
 

@@ -3,6 +3,7 @@ import { passwordSignIn, SignInError, type SignInRefusal } from '../../apps/cons
 import { PERMISSIONS } from '../../apps/console/src/server/auth/permissions.ts';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { apiClient } from '../support/http.ts';
+import { people } from '../support/people.ts';
 
 /**
  * Identity end to end over HTTP (docs/identity-api.md): sign-up, invitations, members,
@@ -13,45 +14,23 @@ import { apiClient } from '../support/http.ts';
 const PASSWORD = 'correct horse battery';
 let cp: TestControlPlane;
 let call: ReturnType<typeof apiClient>;
-let counter = 0;
-const unique = (what: string) => `${what}-${Date.now().toString(36)}${(counter++).toString(36)}`;
+let helpers: ReturnType<typeof people>;
 
 beforeAll(async () => {
   cp = await startTestControlPlane();
-  call = apiClient(cp.url);
+  helpers = people(cp);
+  call = helpers.call;
 });
 afterAll(() => cp?.stop());
 
-/** A signed-in console session: calls carry its cookie (and the console's origin on writes). */
-async function sessionOf(userId: string, tenantId: string) {
-  const { cookie, sessionId } = await cp.signIn(userId, tenantId);
-  const as = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => call(method, path, body, { cookie, origin: cp.url, ...headers });
-  return { cookie, sessionId, call: as };
-}
-
-/** A fresh tenant with its owner signed in. */
-async function freshTenant(what = 'org') {
-  const slug = unique(what);
-  const tenant = await cp.tenant(slug);
-  return { ...tenant, owner: await sessionOf(tenant.userId, tenant.tenantId) };
-}
-
-/** A person with this role in the tenant, signed in. */
-async function signedInMember(tenantId: string, role: string, email = `${unique(role)}@people.test`) {
-  const { userId, membershipId } = await cp.member(tenantId, email, role);
-  return { userId, membershipId, email, ...(await sessionOf(userId, tenantId)) };
-}
+const unique = (what: string) => helpers.unique(what);
+const sessionOf = (userId: string, tenantId: string) => helpers.sessionOf(userId, tenantId);
+const freshTenant = (what?: string) => helpers.freshTenant(what);
+const signedInMember = (tenantId: string, role: string, email?: string) => helpers.signedInMember(tenantId, role, email);
+const linkIn = (email: string, path: 'invite' | 'reset-password') => helpers.linkIn(email, path);
 
 async function mailTo(email: string) {
   return cp.db.devMail.findMany({ where: { to: email }, orderBy: { createdAt: 'desc' } });
-}
-
-async function linkIn(email: string, path: 'invite' | 'reset-password'): Promise<string> {
-  const [mail] = await mailTo(email);
-  expect(mail, `a mail to ${email}`).toBeDefined();
-  const match = new RegExp(`/${path}/([A-Za-z0-9_-]+)`).exec(mail!.text);
-  expect(match, `a /${path}/<token> link in: ${mail!.text}`).not.toBeNull();
-  return match![1]!;
 }
 
 async function refusal(promise: Promise<unknown>): Promise<SignInRefusal | 'signed in'> {
