@@ -470,3 +470,28 @@ describe('node concurrency', () => {
     for (let i = 1; i < spans.length; i++) expect(spans[i]![0], 'executions overlap').toBeGreaterThanOrEqual(spans[i - 1]![1]);
   });
 });
+
+describe('terminate a workflow', () => {
+  it('cancels every unfinished run of the workflow: none starts another node', async () => {
+    const created = await api('POST', '/api/v1/workflows', {
+      name: `long-${counter++}`,
+      nodes: [{ id: 'wait', type: 'delay', durationMs: 60_000 }, js('after', 'export default (x) => x')],
+      edges: [{ from: 'wait', to: 'after' }],
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await api('POST', `/api/v1/workflows/${created.body.id}/runs`, { input: { i } })).body.id);
+    await eventually('the runs to be waiting in their delay', async () => {
+      const list = (await api('GET', `/api/v1/runs?workflowId=${created.body.id}`)).body.data as { status: string }[];
+      return list.length === 3 && list.every((r) => r.status === 'running');
+    });
+    const res = await api('POST', `/api/v1/workflows/${created.body.id}/runs/cancel`);
+    expect(res.status).toBe(202);
+    expect([...res.body.cancelled].sort()).toEqual([...ids].sort());
+    await eventually('every run cancelled', async () => {
+      const list = (await api('GET', `/api/v1/runs?workflowId=${created.body.id}`)).body.data as { status: string; nodes: { id: string; status: string }[] }[];
+      return list.every((r) => r.status === 'cancelled' && r.nodes.find((n) => n.id === 'after')!.status !== 'succeeded');
+    });
+    // Nothing left to cancel: an empty list, not an error.
+    expect((await api('POST', `/api/v1/workflows/${created.body.id}/runs/cancel`)).body.cancelled).toEqual([]);
+  });
+});

@@ -87,6 +87,11 @@ const FIXTURES: Record<string, Fixture> = {
   'GET /runs': async () => ({ path: '/runs' }),
   'GET /runs/{id}': async () => ({ path: `/runs/${await newRun()}` }),
   'POST /runs/{id}/cancel': async () => ({ path: `/runs/${await newRun()}/cancel` }),
+  'POST /workflows/{id}/runs/cancel': async () => {
+    const runId = await newRun();
+    const { body } = await ownerA()('GET', `/api/v1/runs/${runId}`);
+    return { path: `/workflows/${body.workflowId}/runs/cancel` };
+  },
   'GET /members': async () => ({ path: '/members' }),
   'PATCH /members/{id}': async () => ({ path: `/members/${await newMember('operator')}`, body: { role: 'viewer' } }),
   'DELETE /members/{id}': async () => ({ path: `/members/${await newMember('operator')}` }),

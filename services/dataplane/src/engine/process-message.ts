@@ -102,7 +102,13 @@ export async function processMessage(deps: EngineDeps, messageId: string): Promi
   }
   if (node.type === 'delay' && !message.availableAt) {
     const until = new Date(Date.now() + Number(node.durationMs ?? 0));
-    await db.message.updateMany({ where: { id: messageId, status: 'pending' }, data: { availableAt: until } });
+    // The wait is the node running: the run and the node say so while it lasts.
+    await db.$transaction(async (tx) => {
+      const { count } = await tx.message.updateMany({ where: { id: messageId, status: 'pending' }, data: { availableAt: until } });
+      if (count === 0) return;
+      await markRunStarted(tx, run);
+      await emitEvent(tx, { type: 'node.status', payload: { runId: run.id, tenantId: run.tenantId, at: new Date().toISOString(), nodeId: node.id, status: 'running', attempt: 1 } });
+    });
     return { next: [], retryAt: until };
   }
 

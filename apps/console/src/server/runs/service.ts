@@ -156,6 +156,26 @@ export async function cancelRun(db: Db, call: CallContext, runId: string): Promi
   return run;
 }
 
+/**
+ * Cancels every unfinished run of a workflow (a bad deploy, a runaway schedule): each gets
+ * a `run.cancel` command, so no further node of any of them starts. One audit event names
+ * the runs.
+ */
+export async function cancelWorkflowRuns(db: Db, call: CallContext, workflowId: string): Promise<{ cancelled: string[] }> {
+  const { ids, dataPlanes } = await db.$transaction(async (tx) => {
+    const workflow = await tx.workflow.findFirst({ where: { id: workflowId, tenantId: call.actor.tenantId } });
+    authorize(call.actor, 'runs.write', workflow, notFound('Workflow', workflowId).detail);
+    const runs = await tx.run.findMany({ where: { workflowId, tenantId: call.actor.tenantId, status: { notIn: [...TERMINAL_RUN_STATUSES] }, cancelRequestedAt: null }, select: { id: true, dataPlaneId: true } });
+    const now = new Date();
+    await tx.run.updateMany({ where: { id: { in: runs.map((r) => r.id) } }, data: { cancelRequestedAt: now } });
+    for (const run of runs) await enqueueCommand(tx, run.dataPlaneId, call.actor.tenantId, { type: 'run.cancel', payload: { runId: run.id, tenantId: call.actor.tenantId } });
+    await recordAudit(tx, { tenantId: call.actor.tenantId, actor: call.actor, action: 'workflow.runs_cancel_requested', target: { type: 'workflow', id: workflowId }, after: { runs: runs.map((r) => r.id) }, meta: call.meta });
+    return { ids: runs.map((r) => r.id), dataPlanes: [...new Set(runs.map((r) => r.dataPlaneId))] };
+  });
+  for (const id of dataPlanes) wake(id);
+  return { cancelled: ids };
+}
+
 /** A short-lived signed URL on the run's data plane that serves its payloads and logs. */
 export async function runDataLink(signer: TokenSigner, call: CallContext, run: RunWithNodes): Promise<{ href: string; expiresAt: Date } | null> {
   authorize(call.actor, 'runs.read', run);

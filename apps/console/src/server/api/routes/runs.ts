@@ -1,6 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE, IDEMPOTENT_REPLAYED_HEADER } from '../../runs/idempotency.ts';
-import { cancelRun, findRuns, getRun, runDataLink, startRun } from '../../runs/service.ts';
+import { cancelRun, cancelWorkflowRuns, findRuns, getRun, runDataLink, startRun } from '../../runs/service.ts';
 import type { ApiEnv, ServerDeps } from '../context.ts';
 import { presentRun } from '../present.ts';
 import { problem, problems, secured } from './common.ts';
@@ -106,5 +106,18 @@ export function registerRunRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDeps) {
       const run = await cancelRun(db, c.get('call'), c.req.valid('param').id);
       return c.json(presentRun(run), 202);
     },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/workflows/{id}/runs/cancel',
+      summary: 'Cancel every unfinished run of the workflow: no further node of any of them starts',
+      tags: ['Runs'],
+      ...secured('runs.write'),
+      request: { params: idParam },
+      responses: { 202: { description: 'Cancellation requested for these runs', content: { 'application/json': { schema: z.object({ cancelled: z.array(z.string()) }).openapi('CancelledRuns') } } }, ...problems },
+    }),
+    async (c) => c.json(await cancelWorkflowRuns(db, c.get('call'), c.req.valid('param').id), 202),
   );
 }
