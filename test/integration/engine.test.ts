@@ -16,17 +16,22 @@ let dp: TestDataPlane;
 let api: ReturnType<typeof apiClient>;
 let server: Server;
 let serverUrl: string;
-const calls: { method: string; url: string; body: string; headers: Record<string, unknown> }[] = [];
+const calls: { method: string; url: string; body: string; headers: Record<string, unknown>; at: number }[] = [];
 let flaky = 0;
+let busy = 0;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
-      calls.push({ method: req.method!, url: req.url!, body, headers: req.headers });
+      calls.push({ method: req.method!, url: req.url!, body, headers: req.headers, at: Date.now() });
       if (req.url === '/flaky' && flaky++ === 0) {
         res.writeHead(503, { 'retry-after': '0' }).end('busy');
+        return;
+      }
+      if (req.url === '/busy' && busy++ === 0) {
+        res.writeHead(429, { 'retry-after': '2' }).end('slow down');
         return;
       }
       if (req.url === '/whoami') {
@@ -493,5 +498,38 @@ describe('terminate a workflow', () => {
     });
     // Nothing left to cancel: an empty list, not an error.
     expect((await api('POST', `/api/v1/workflows/${created.body.id}/runs/cancel`)).body.cancelled).toEqual([]);
+  });
+});
+
+describe('applications', () => {
+  it("share one application's rate limit and concurrency between workflows", async () => {
+    const limited = await api('PUT', '/api/v1/applications/partner-api', { rateLimit: { requests: 2, perSeconds: 2 }, concurrency: 1 });
+    expect(limited.status, JSON.stringify(limited.body)).toBe(200);
+    expect((await api('GET', '/api/v1/applications')).body.data).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'partner-api', rateLimit: { requests: 2, perSeconds: 2 }, concurrency: 1 })]));
+    // Two workflows calling the same application: 6 calls at 2 per 2 s take at least 4 s.
+    const doc = (name: string) => ({ name, nodes: [{ id: 'call', type: 'http', application: 'partner-api', request: { url: `${serverUrl}/limited` } }] });
+    const a = await api('POST', '/api/v1/workflows', doc(`app-a-${counter++}`));
+    const b = await api('POST', '/api/v1/workflows', doc(`app-b-${counter++}`));
+    await eventually('the limits to reach the data plane', async () => (await cp.db.dataPlaneCommand.count({ where: { type: 'application.put', ackedAt: null } })) === 0);
+    const started = Date.now();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) for (const wf of [a, b]) ids.push((await api('POST', `/api/v1/workflows/${wf.body.id}/runs`, { input: {} })).body.id);
+    for (const id of ids) {
+      await eventually(`run ${id}`, async () => ((await api('GET', `/api/v1/runs/${id}`)).body.status === 'succeeded' ? true : undefined));
+    }
+    expect(Date.now() - started).toBeGreaterThanOrEqual(4_000);
+    const times = calls.filter((c) => c.url === '/limited').map((c) => c.at).sort((x, y) => x - y);
+    for (let i = 2; i < times.length; i++) expect(times[i]! - times[i - 2]!, 'more than 2 calls in 2 s').toBeGreaterThanOrEqual(1_900);
+  });
+
+  it('a 429 with Retry-After pauses every call to that application, from any workflow', async () => {
+    const x = await api('POST', '/api/v1/workflows', { name: `busy-${counter++}`, nodes: [{ id: 'call', type: 'http', application: 'slow-app', request: { url: `${serverUrl}/busy` }, retry: { attempts: 2, delayMs: 10 } }] });
+    const y = await api('POST', '/api/v1/workflows', { name: `other-${counter++}`, nodes: [{ id: 'call', type: 'http', application: 'slow-app', request: { url: `${serverUrl}/other` } }] });
+    const first = (await api('POST', `/api/v1/workflows/${x.body.id}/runs`, { input: {} })).body.id;
+    const refusedAt = (await eventually('the 429', async () => calls.find((c) => c.url === '/busy')))!.at;
+    const second = (await api('POST', `/api/v1/workflows/${y.body.id}/runs`, { input: {} })).body.id;
+    for (const id of [first, second]) await eventually(`run ${id}`, async () => ((await api('GET', `/api/v1/runs/${id}`)).body.status === 'succeeded' ? true : undefined));
+    const other = calls.find((c) => c.url === '/other')!;
+    expect(other.at - refusedAt).toBeGreaterThanOrEqual(1_900);
   });
 });

@@ -77,6 +77,8 @@ const FIXTURES: Record<string, Fixture> = {
   'PUT /environments/{name}': async () => ({ path: `/environments/env-${unique()}`, body: { protected: false } }),
   'POST /workflows/{id}/deployments': async () => ({ path: `/workflows/${await newWorkflow()}/deployments`, body: { environment: 'development' } }),
   'GET /workflows/{id}/deployments': async () => ({ path: `/workflows/${await newWorkflow()}/deployments` }),
+  'GET /applications': async () => ({ path: '/applications' }),
+  'PUT /applications/{name}': async () => ({ path: `/applications/app-${unique()}`, body: { concurrency: 2 } }),
   'GET /secrets': async () => ({ path: '/secrets' }),
   'PUT /secrets/{name}': async () => ({ path: `/secrets/S_${unique().toUpperCase()}`, body: { value: 'secret-value-1' } }),
   'DELETE /secrets/{name}': async () => {
@@ -117,7 +119,7 @@ const FIXTURES: Record<string, Fixture> = {
 };
 
 /** Routes whose resource is the tenant itself, or a name within the caller's own tenant, rather than an id. */
-const TENANT_SINGLETONS = new Set(['GET /sso', 'PUT /sso', 'DELETE /sso', 'PUT /environments/{name}', 'PUT /secrets/{name}']);
+const TENANT_SINGLETONS = new Set(['GET /sso', 'PUT /sso', 'DELETE /sso', 'PUT /environments/{name}', 'PUT /secrets/{name}', 'PUT /applications/{name}']);
 
 async function send(method: string, call: Call, auth: Record<string, string>) {
   const headers: Record<string, string> = { ...auth };

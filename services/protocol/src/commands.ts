@@ -61,7 +61,20 @@ export const triggersRegisterCommandSchema = z.object({
   customerData: z.null().optional(),
 });
 
-export const commandBodySchema = z.discriminatedUnion('type', [runStartCommandSchema, runCancelCommandSchema, secretPutCommandSchema, secretDeleteCommandSchema, triggersRegisterCommandSchema]);
+/** An application's limits for a tenant (rate and concurrency of the http nodes calling it). */
+export const applicationPutCommandSchema = z.object({
+  type: z.literal('application.put'),
+  payload: z.object({
+    tenantId: z.string(),
+    name: z.string(),
+    rateLimitRequests: z.number().int().positive().nullable(),
+    rateLimitPerSeconds: z.number().int().positive().nullable(),
+    concurrency: z.number().int().positive().nullable(),
+  }),
+  customerData: z.null().optional(),
+});
+
+export const commandBodySchema = z.discriminatedUnion('type', [applicationPutCommandSchema, runStartCommandSchema, runCancelCommandSchema, secretPutCommandSchema, secretDeleteCommandSchema, triggersRegisterCommandSchema]);
 export type CommandBody = z.infer<typeof commandBodySchema>;
 export type CommandType = CommandBody['type'];
 

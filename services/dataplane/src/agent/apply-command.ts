@@ -35,6 +35,11 @@ export async function applyCommand(db: Db, command: CommandEnvelope, secrets: Se
         }
         break;
       }
+      case 'application.put': {
+        const { tenantId, name, ...limits } = command.payload;
+        await tx.applicationLimit.upsert({ where: { tenantId_name: { tenantId, name } }, create: { tenantId, name, ...limits }, update: limits });
+        break;
+      }
       case 'secret.delete':
         await secrets.delete(tx, command.payload.tenantId, command.payload.name, command.payload.version);
         break;

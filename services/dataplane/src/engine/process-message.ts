@@ -115,6 +115,12 @@ export async function processMessage(deps: EngineDeps, messageId: string): Promi
   const attempt = message.attempts + 1;
   const claimed = await db.$transaction(async (tx) => {
     if (typeof node.concurrency === 'number' && (await atCapacity(tx, run.workflowId, node.id, node.concurrency, messageId))) return 'busy' as const;
+    const application = node.type === 'http' ? String(node.application) : null;
+    if (application) {
+      const waitUntil = await applicationGate(tx, run.tenantId, application, messageId);
+      if (waitUntil) return waitUntil;
+      await tx.message.update({ where: { id: messageId }, data: { application } });
+    }
     // Conditional, so a message cancelled meanwhile is not revived.
     const { count } = await tx.message.updateMany({ where: { id: messageId, status: { in: ['pending', 'running'] } }, data: { status: 'running', attempts: attempt } });
     if (count === 0) return false;
@@ -123,6 +129,7 @@ export async function processMessage(deps: EngineDeps, messageId: string): Promi
     return true;
   });
   if (claimed === 'busy') return { next: [], retryAt: new Date(Date.now() + CAPACITY_RETRY_MS) };
+  if (claimed instanceof Date) return { next: [], retryAt: claimed };
   if (!claimed) return { next: [] };
 
   const startedAt = new Date();
@@ -148,6 +155,7 @@ export async function processMessage(deps: EngineDeps, messageId: string): Promi
   // returns, logs or throws before anything is recorded.
   const secrets = node.type === 'http' && deps.secrets ? await deps.secrets.forTenant(run.tenantId) : {};
   const outcome = redactSecrets(await execute(deps, node, message.payload, ctx, secrets), Object.values(secrets));
+  if (!outcome.ok && node.type === 'http') await slowDownOnRetryAfter(db, run.tenantId, String(node.application), outcome.error);
   // Where the output goes is worked out before the transaction: `when` and `items` are
   // expressions, and a failing one fails the node like any other error.
   let routes: Route[] = [];
@@ -161,6 +169,44 @@ export async function processMessage(deps: EngineDeps, messageId: string): Promi
   }
 
   return db.$transaction((tx) => record(tx, { plan, node, messageId, attempt, startedAt, outcome: result, routes }));
+}
+
+/**
+ * An application's limits, shared by every workflow of the tenant calling it: its adaptive
+ * pause, its concurrency and its rate (a fixed window). Null when the call may go now,
+ * else when to try again. The application's row is locked, so callers queue up on it.
+ */
+async function applicationGate(tx: Tx, tenantId: string, name: string, messageId: string): Promise<Date | null> {
+  await tx.$executeRaw`INSERT INTO "ApplicationLimit" ("tenantId", "name", "windowCount", "updatedAt") VALUES (${tenantId}, ${name}, 0, now()) ON CONFLICT DO NOTHING`;
+  const [limit] = await tx.$queryRaw<{ pausedUntil: Date | null; concurrency: number | null; rateLimitRequests: number | null; rateLimitPerSeconds: number | null; windowStart: Date | null; windowCount: number }[]>`
+    SELECT "pausedUntil", "concurrency", "rateLimitRequests", "rateLimitPerSeconds", "windowStart", "windowCount" FROM "ApplicationLimit"
+    WHERE "tenantId" = ${tenantId} AND "name" = ${name} FOR UPDATE`;
+  const now = Date.now();
+  if (limit!.pausedUntil && limit!.pausedUntil.getTime() > now) return limit!.pausedUntil;
+  if (limit!.concurrency) {
+    const running = await tx.message.count({ where: { tenantId, application: name, status: 'running', id: { not: messageId } } });
+    if (running >= limit!.concurrency) return new Date(now + CAPACITY_RETRY_MS);
+  }
+  if (limit!.rateLimitRequests && limit!.rateLimitPerSeconds) {
+    const windowMs = limit!.rateLimitPerSeconds * 1000;
+    const fresh = !limit!.windowStart || now - limit!.windowStart.getTime() >= windowMs;
+    const windowStart = fresh ? new Date(now) : limit!.windowStart!;
+    const count = fresh ? 0 : limit!.windowCount;
+    if (count >= limit!.rateLimitRequests) return new Date(windowStart.getTime() + windowMs);
+    await tx.applicationLimit.update({ where: { tenantId_name: { tenantId, name } }, data: { windowStart, windowCount: count + 1 } });
+  }
+  return null;
+}
+
+/** A 429 or 503 with Retry-After pauses every call to the application for that long. */
+async function slowDownOnRetryAfter(db: Db, tenantId: string, name: string, error: Failure): Promise<void> {
+  if (error.class !== 'HttpRateLimited' && error.status !== 503) return;
+  const header = error.retryAfter;
+  if (typeof header !== 'string' || header === '') return;
+  const seconds = /^\d+$/.test(header) ? Number(header) : (Date.parse(header) - Date.now()) / 1000;
+  if (!Number.isFinite(seconds) || seconds <= 0) return;
+  const until = new Date(Date.now() + Math.min(seconds, 3600) * 1000);
+  await db.applicationLimit.upsert({ where: { tenantId_name: { tenantId, name } }, create: { tenantId, name, pausedUntil: until }, update: { pausedUntil: until } });
 }
 
 /** How soon a message held back by its node's `concurrency` is tried again. */

@@ -9,6 +9,7 @@ import { handleError, problemResponse, validationError, zodIssues } from './prob
 import { hitRateLimit } from '../lib/rate-limit.ts';
 import { requestMeta } from '../auth/actor.ts';
 import { registerApiKeyRoutes } from './routes/api-keys.ts';
+import { registerApplicationRoutes } from './routes/applications.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
 import { registerDeploymentRoutes } from './routes/deployments.ts';
 import { registerMeRoutes } from './routes/me.ts';
@@ -84,6 +85,7 @@ export function createApiApp(deps: ServerDeps) {
   registerApiKeyRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerSecretRoutes(app, deps);
+  registerApplicationRoutes(app, deps);
   registerSsoRoutes(app, deps);
 
   app.get('/schema/workflow.json', (c) => c.json(workflowJsonSchema()));
