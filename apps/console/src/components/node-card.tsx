@@ -3,13 +3,23 @@ import { NodeExecution } from './node-execution';
 import { StatusBadge } from './status-badge';
 import type { NodeExecutionData, RunNode } from './types';
 
+/** The DOM id of a node's card, so the run graph can scroll to it. */
+export const nodeCardId = (nodeId: string) => `node-card-${nodeId}`;
+
 /**
  * A workflow node in this run: its status from the control plane and, when the data plane
  * answered, each message it processed (usually one; more after a split).
  */
-export function NodeCard({ node, executions, payloadNote, now }: { node: RunNode; executions: NodeExecutionData[] | null; payloadNote: string | null; now: number }) {
+export function NodeCard({ node, executions, payloadNote, now, highlighted = false }: { node: RunNode; executions: NodeExecutionData[] | null; payloadNote: string | null; now: number; highlighted?: boolean }) {
   return (
-    <section className="card node" data-testid={`node-${node.id}`} aria-labelledby={`node-title-${node.id}`}>
+    <section
+      id={nodeCardId(node.id)}
+      tabIndex={-1}
+      className={highlighted ? 'card node node-highlighted' : 'card node'}
+      data-testid={`node-${node.id}`}
+      data-highlighted={highlighted ? 'true' : undefined}
+      aria-labelledby={`node-title-${node.id}`}
+    >
       <header className="card-header">
         <h3 id={`node-title-${node.id}`} className="mono">
           {node.id}

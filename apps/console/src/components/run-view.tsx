@@ -1,11 +1,12 @@
 'use client';
 
-import { useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Alert } from './alert';
 import { api, ApiError, errorMessage } from './api';
 import { DataPlaneNotice } from './data-plane-notice';
-import { NodeCard } from './node-card';
+import { NodeCard, nodeCardId } from './node-card';
 import { fetchRunData, type RunDataProblem } from './run-data';
+import { RunGraph, graphDocument } from './run-graph';
 import { RunHeader } from './run-header';
 import { RunPayloads } from './run-payloads';
 import { RunSummary } from './run-summary';
@@ -15,6 +16,8 @@ import { usePolling } from './use-polling';
 const POLL_MS = 1500;
 /** After the run is terminal, how many more times to read payloads the data plane has not finalised yet. */
 const SETTLE_TRIES = 5;
+/** How long a node card stays highlighted after its box in the graph is clicked. */
+const HIGHLIGHT_MS = 2500;
 
 /**
  * A run, live until it is terminal: metadata from the control plane, payloads fetched by
@@ -26,6 +29,9 @@ export function RunView({ runId, canCancel = true }: { runId: string; canCancel?
   const [data, setData] = useState<RunData | null>(null);
   const [dataProblem, setDataProblem] = useState<RunDataProblem | null>(null);
   const [workflowName, setWorkflowName] = useState<string>();
+  const [workflowDocument, setWorkflowDocument] = useState<unknown>(null);
+  const [graphProblem, setGraphProblem] = useState<string | null>(null);
+  const [highlighted, setHighlighted] = useState<{ nodeId: string; at: number } | null>(null);
   const [now, setNow] = useState(() => Date.now());
   const [live, setLive] = useState(true);
   const settleTries = useRef(0);
@@ -48,9 +54,16 @@ export function RunView({ runId, canCancel = true }: { runId: string; canCancel?
       setNow(Date.now());
       if (!nameRequested.current) {
         nameRequested.current = true;
-        void api<Workflow>(`/api/v1/workflows/${encodeURIComponent(next.workflowId)}`)
-          .then((w) => setWorkflowName(w.name))
-          .catch(() => setWorkflowName(next.workflowId));
+        // The version this run executes: its document is what the graph draws.
+        void api<Workflow>(`/api/v1/workflows/${encodeURIComponent(next.workflowId)}?version=${next.workflowVersion}`)
+          .then((w) => {
+            setWorkflowName(w.name);
+            setWorkflowDocument(w.document);
+          })
+          .catch((err: unknown) => {
+            setWorkflowName(next.workflowId);
+            setGraphProblem(errorMessage(err));
+          });
       }
 
       let settled = false;
@@ -81,6 +94,24 @@ export function RunView({ runId, canCancel = true }: { runId: string; canCancel?
     { key: runId },
   );
 
+  const graph = useMemo(() => (workflowDocument ? graphDocument(workflowDocument) : null), [workflowDocument]);
+
+  const selectNode = useCallback((nodeId: string) => {
+    const card = document.getElementById(nodeCardId(nodeId));
+    if (card) {
+      const smooth = !window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+      card.scrollIntoView({ behavior: smooth ? 'smooth' : 'auto', block: 'start' });
+      card.focus({ preventScroll: true });
+    }
+    setHighlighted({ nodeId, at: Date.now() });
+  }, []);
+
+  useEffect(() => {
+    if (!highlighted) return;
+    const timer = setTimeout(() => setHighlighted(null), HIGHLIGHT_MS);
+    return () => clearTimeout(timer);
+  }, [highlighted]);
+
   if (!run) {
     return runError ? <Alert>{runError}</Alert> : <p className="muted">Loading run…</p>;
   }
@@ -107,10 +138,18 @@ export function RunView({ runId, canCancel = true }: { runId: string; canCancel?
       )}
       {dataProblem && <DataPlaneNotice problem={dataProblem} run={run} />}
       {data ? <RunPayloads run={run} data={data} /> : !dataProblem && <p className="muted">Loading payloads from the data plane…</p>}
+      {graph && graph.nodes.length > 0 ? (
+        <section aria-labelledby="graph-title" className="stack">
+          <h2 id="graph-title">Graph</h2>
+          <RunGraph document={graph} runNodes={run.nodes} onSelect={selectNode} />
+        </section>
+      ) : (
+        graphProblem && <p className="muted small">Graph unavailable: {graphProblem}</p>
+      )}
       <section aria-labelledby="nodes-title" className="stack">
         <h2 id="nodes-title">Nodes</h2>
         {run.nodes.map((node) => (
-          <NodeCard key={node.id} node={node} executions={executionsOf(node.id)} payloadNote={payloadNote} now={now} />
+          <NodeCard key={node.id} node={node} highlighted={highlighted?.nodeId === node.id} executions={executionsOf(node.id)} payloadNote={payloadNote} now={now} />
         ))}
       </section>
     </div>
