@@ -4,7 +4,7 @@ import type { Db, Prisma } from '../db.ts';
 import type { NodeQueue } from '../engine/queue.ts';
 import type { Logger } from '../log.ts';
 import { errorFields } from '../log.ts';
-import { applyCommand } from './apply-command.ts';
+import { applyCommands } from './apply-command.ts';
 import { GatewayClient, GatewayError } from './gateway-client.ts';
 
 export interface AgentOptions {
@@ -120,11 +120,9 @@ export class Agent {
       this.o.log.error('skipped a command this data plane version does not understand; upgrade the data plane', { commandId: skipped.id, type: skipped.type, problem: skipped.problem });
       await this.o.db.appliedCommand.upsert({ where: { id: skipped.id }, create: { id: skipped.id, type: `unsupported:${skipped.type}`.slice(0, 100) }, update: {} });
     }
-    for (const command of commands) {
-      const jobs = await applyCommand(this.o.db, command, this.o.secrets);
-      await this.o.queue.enqueue(jobs).catch((err) => this.o.log.warn('enqueue failed; reconciler will retry', errorFields(err)));
-      this.o.log.debug('applied command', { commandId: command.id, type: command.type });
-    }
+    const jobs = await applyCommands(this.o.db, commands, this.o.secrets);
+    await this.o.queue.enqueue(jobs).catch((err) => this.o.log.warn('enqueue failed; reconciler will retry', errorFields(err)));
+    if (commands.length > 0) this.o.log.debug('applied commands', { count: commands.length });
     const done = [...commands.map((c) => c.id), ...unsupported.map((c) => c.id).filter((id) => id !== '?')];
     if (done.length > 0) await this.client.ack(done);
     return true; // the long-poll itself is the wait

@@ -1,5 +1,5 @@
 import type { CommandEnvelope } from '@orvanta/protocol';
-import type { Db } from '../db.ts';
+import type { Db, Tx } from '../db.ts';
 import { cancelRun } from '../engine/cancel.ts';
 import type { NodeJobData } from '../engine/queue.ts';
 import type { ScheduleTriggerSpec } from '@orvanta/spec';
@@ -9,42 +9,64 @@ import type { SecretStore } from '../secrets.ts';
 
 /** Applies a command once: a redelivered id is recognised and skipped. */
 export async function applyCommand(db: Db, command: CommandEnvelope, secrets: SecretStore): Promise<NodeJobData[]> {
-  return db.$transaction(async (tx) => {
-    if (await tx.appliedCommand.findUnique({ where: { id: command.id } })) return [];
-    let jobs: NodeJobData[] = [];
-    switch (command.type) {
-      case 'run.start':
-        jobs = await acceptRun(tx, command);
-        break;
-      case 'run.cancel':
-        await cancelRun(tx, command.payload.runId, command.payload.tenantId);
-        break;
-      case 'secret.put':
-        await secrets.put(tx, command.payload.tenantId, command.payload.name, command.payload.version, command.customerData.value);
-        break;
-      case 'triggers.register': {
-        const { tenantId, workflowId, tokenHash, workflowVersion } = command.payload;
-        await storeVersion(tx, tenantId, workflowVersion);
-        // Registrations can arrive out of order after a reconnect: keep the newest version.
-        const current = await tx.webhook.findUnique({ where: { tokenHash } });
-        const currentVersion = current ? await tx.workflowVersion.findUnique({ where: { id: current.workflowVersionId } }) : null;
-        if (!currentVersion || currentVersion.version <= workflowVersion.version) {
-          await tx.webhook.upsert({ where: { tokenHash }, create: { tokenHash, tenantId, workflowId, workflowVersionId: workflowVersion.id }, update: { workflowVersionId: workflowVersion.id } });
-          const schedule = (workflowVersion.document as { triggers?: { schedule?: ScheduleTriggerSpec } }).triggers?.schedule;
-          await syncSchedule(tx, { tenantId, workflowId, workflowVersionId: workflowVersion.id, schedule });
-        }
-        break;
-      }
-      case 'application.put': {
-        const { tenantId, name, ...limits } = command.payload;
-        await tx.applicationLimit.upsert({ where: { tenantId_name: { tenantId, name } }, create: { tenantId, name, ...limits }, update: limits });
-        break;
-      }
-      case 'secret.delete':
-        await secrets.delete(tx, command.payload.tenantId, command.payload.name, command.payload.version);
-        break;
-    }
-    await tx.appliedCommand.create({ data: { id: command.id, type: command.type } });
+  return db.$transaction((tx) => applyCommandIn(tx, command, secrets));
+}
+
+/**
+ * Applies a batch in one transaction (one commit instead of one per command, which is what
+ * limits how fast runs arrive). If the batch fails, each command is applied on its own, so
+ * one that cannot be applied does not hold back the others.
+ */
+export async function applyCommands(db: Db, commands: CommandEnvelope[], secrets: SecretStore): Promise<NodeJobData[]> {
+  if (commands.length === 0) return [];
+  try {
+    return await db.$transaction(async (tx) => {
+      const jobs: NodeJobData[] = [];
+      for (const command of commands) jobs.push(...(await applyCommandIn(tx, command, secrets)));
+      return jobs;
+    });
+  } catch {
+    const jobs: NodeJobData[] = [];
+    for (const command of commands) jobs.push(...(await applyCommand(db, command, secrets)));
     return jobs;
-  });
+  }
+}
+
+async function applyCommandIn(tx: Tx, command: CommandEnvelope, secrets: SecretStore): Promise<NodeJobData[]> {
+  if (await tx.appliedCommand.findUnique({ where: { id: command.id } })) return [];
+  let jobs: NodeJobData[] = [];
+  switch (command.type) {
+    case 'run.start':
+      jobs = await acceptRun(tx, command);
+      break;
+    case 'run.cancel':
+      await cancelRun(tx, command.payload.runId, command.payload.tenantId);
+      break;
+    case 'secret.put':
+      await secrets.put(tx, command.payload.tenantId, command.payload.name, command.payload.version, command.customerData.value);
+      break;
+    case 'triggers.register': {
+      const { tenantId, workflowId, tokenHash, workflowVersion } = command.payload;
+      await storeVersion(tx, tenantId, workflowVersion);
+      // Registrations can arrive out of order after a reconnect: keep the newest version.
+      const current = await tx.webhook.findUnique({ where: { tokenHash } });
+      const currentVersion = current ? await tx.workflowVersion.findUnique({ where: { id: current.workflowVersionId } }) : null;
+      if (!currentVersion || currentVersion.version <= workflowVersion.version) {
+        await tx.webhook.upsert({ where: { tokenHash }, create: { tokenHash, tenantId, workflowId, workflowVersionId: workflowVersion.id }, update: { workflowVersionId: workflowVersion.id } });
+        const schedule = (workflowVersion.document as { triggers?: { schedule?: ScheduleTriggerSpec } }).triggers?.schedule;
+        await syncSchedule(tx, { tenantId, workflowId, workflowVersionId: workflowVersion.id, schedule });
+      }
+      break;
+    }
+    case 'application.put': {
+      const { tenantId, name, ...limits } = command.payload;
+      await tx.applicationLimit.upsert({ where: { tenantId_name: { tenantId, name } }, create: { tenantId, name, ...limits }, update: limits });
+      break;
+    }
+    case 'secret.delete':
+      await secrets.delete(tx, command.payload.tenantId, command.payload.name, command.payload.version);
+      break;
+  }
+  await tx.appliedCommand.create({ data: { id: command.id, type: command.type } });
+  return jobs;
 }
