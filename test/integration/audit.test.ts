@@ -13,21 +13,12 @@ import { people } from '../support/people.ts';
 
 const PASSWORD = 'correct horse battery';
 let cp: TestControlPlane;
-let call: ReturnType<typeof apiClient>;
-let helpers: ReturnType<typeof people>;
+const { call, unique, sessionOf, freshTenant, signedInMember, linkIn } = people(() => cp);
 
 beforeAll(async () => {
   cp = await startTestControlPlane();
-  helpers = people(cp);
-  call = helpers.call;
 });
 afterAll(() => cp?.stop());
-
-const unique = (what: string) => helpers.unique(what);
-const sessionOf = (userId: string, tenantId: string) => helpers.sessionOf(userId, tenantId);
-const freshTenant = (what?: string) => helpers.freshTenant(what);
-const signedInMember = (tenantId: string, role: string, email?: string) => helpers.signedInMember(tenantId, role, email);
-const linkIn = (email: string, path: 'invite' | 'reset-password') => helpers.linkIn(email, path);
 
 type Response = Awaited<ReturnType<ReturnType<typeof apiClient>>>;
 

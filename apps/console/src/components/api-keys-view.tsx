@@ -8,6 +8,7 @@ import { can, type ApiKey, type CreatedApiKey } from './identity-types';
 import { LoadMore } from './load-more';
 import { SecretBox } from './secret-box';
 import { usePaged } from './use-paged';
+import { ColumnHeaders } from './column-headers';
 
 /** The tenant's API keys; with api_keys.write, create, rotate and revoke them. */
 export function ApiKeysView({ permissions }: { permissions: string[] }) {
@@ -51,21 +52,7 @@ export function ApiKeysView({ permissions }: { permissions: string[] }) {
             <table className="table" data-testid="api-keys-table">
               <caption className="sr-only">API keys</caption>
               <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Prefix</th>
-                  <th scope="col">Scopes</th>
-                  <th scope="col">Environment</th>
-                  <th scope="col">Created by</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">Expires</th>
-                  <th scope="col">Status</th>
-                  {canWrite && (
-                    <th scope="col">
-                      <span className="sr-only">Actions</span>
-                    </th>
-                  )}
-                </tr>
+                <ColumnHeaders columns={['Name', 'Prefix', 'Scopes', 'Environment', 'Created by', 'Last used', 'Expires', 'Status']} actions={canWrite} />
               </thead>
               <tbody>
                 {keys.items.map((k) => (

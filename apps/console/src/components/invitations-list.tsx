@@ -4,6 +4,7 @@ import { api } from './api';
 import { ConfirmButton } from './confirm-button';
 import { formatActor, formatDateTime } from './format';
 import type { Invitation } from './identity-types';
+import { ColumnHeaders } from './column-headers';
 
 /** Pending invitations; with `canWrite` each can be revoked (its link stops working). */
 export function InvitationsList({ invitations, canWrite, onRevoked }: { invitations: Invitation[]; canWrite: boolean; onRevoked: (invitation: Invitation) => void }) {
@@ -19,17 +20,7 @@ export function InvitationsList({ invitations, canWrite, onRevoked }: { invitati
       <table className="table" data-testid="invitations-table">
         <caption className="sr-only">Pending invitations</caption>
         <thead>
-          <tr>
-            <th scope="col">Email</th>
-            <th scope="col">Role</th>
-            <th scope="col">Invited by</th>
-            <th scope="col">Expires</th>
-            {canWrite && (
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            )}
-          </tr>
+          <ColumnHeaders columns={['Email', 'Role', 'Invited by', 'Expires']} actions={canWrite} />
         </thead>
         <tbody>
           {invitations.map((inv) => (

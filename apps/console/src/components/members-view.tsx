@@ -10,6 +10,7 @@ import { InviteForm } from './invite-form';
 import { LoadMore } from './load-more';
 import { MemberRow } from './member-row';
 import { usePaged } from './use-paged';
+import { ColumnHeaders } from './column-headers';
 
 /** The tenant's members and pending invitations; with members.write, invite, change roles and remove. */
 export function MembersView({ permissions, roles, assignable }: { permissions: string[]; roles: readonly string[]; assignable: readonly string[] }) {
@@ -54,17 +55,7 @@ export function MembersView({ permissions, roles, assignable }: { permissions: s
             <table className="table" data-testid="members-table">
               <caption className="sr-only">Members of this organization</caption>
               <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Email</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Joined</th>
-                  {canWrite && (
-                    <th scope="col">
-                      <span className="sr-only">Actions</span>
-                    </th>
-                  )}
-                </tr>
+                <ColumnHeaders columns={['Name', 'Email', 'Role', 'Joined']} actions={canWrite} />
               </thead>
               <tbody>
                 {members.items.map((m) => (

@@ -7,6 +7,7 @@ import { SecretRow } from './secret-row';
 import type { Secret } from './types';
 import { useList } from './use-list';
 import { useMemberEmails } from './use-member-emails';
+import { ColumnHeaders } from './column-headers';
 
 const sameSecret = (a: Secret, b: Secret) => a.name === b.name && a.dataPlaneId === b.dataPlaneId;
 
@@ -52,20 +53,7 @@ export function SecretsView({ permissions }: { permissions: string[] }) {
             <table className="table" data-testid="secrets-table">
               <caption className="sr-only">Secrets (values are never shown)</caption>
               <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Data plane</th>
-                  <th scope="col" className="num">
-                    Version
-                  </th>
-                  <th scope="col">Updated</th>
-                  <th scope="col">Updated by</th>
-                  {canWrite && (
-                    <th scope="col">
-                      <span className="sr-only">Actions</span>
-                    </th>
-                  )}
-                </tr>
+                <ColumnHeaders columns={['Name', 'Data plane', { label: 'Version', numeric: true }, 'Updated', 'Updated by']} actions={canWrite} />
               </thead>
               <tbody>
                 {secrets.items.map((s) => (

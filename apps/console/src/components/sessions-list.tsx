@@ -7,6 +7,7 @@ import { api, errorMessage } from './api';
 import { ConfirmButton } from './confirm-button';
 import { formatDateTime } from './format';
 import type { ConsoleSessionInfo, Membership } from './identity-types';
+import { ColumnHeaders } from './column-headers';
 
 /** Your own active console sessions; revoking one ends it at once (the current one signs you out). */
 export function SessionsList({ memberships }: { memberships: Membership[] }) {
@@ -39,17 +40,7 @@ export function SessionsList({ memberships }: { memberships: Membership[] }) {
       <table className="table" data-testid="sessions-table">
         <caption className="sr-only">Your active sessions</caption>
         <thead>
-          <tr>
-            <th scope="col">Device</th>
-            <th scope="col">IP</th>
-            <th scope="col">Organization</th>
-            <th scope="col">Signed in</th>
-            <th scope="col">Last seen</th>
-            <th scope="col">Expires</th>
-            <th scope="col">
-              <span className="sr-only">Actions</span>
-            </th>
-          </tr>
+          <ColumnHeaders columns={['Device', 'IP', 'Organization', 'Signed in', 'Last seen', 'Expires']} actions />
         </thead>
         <tbody>
           {sessions.map((s) => (
