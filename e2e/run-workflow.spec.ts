@@ -107,3 +107,36 @@ test('when the data plane is unreachable from the browser the run page says so',
   );
   await expect(page.getByTestId('node-double').getByTestId('node-status')).toHaveText('succeeded');
 });
+
+test("a workflow's webhook starts runs on the data plane, shown with the workflow graph", async ({ page, request }) => {
+  const demo = await demoCredentials();
+  await signIn(page, demo);
+  const workflow = await createWorkflow(request, demo.apiKey, hello(uniqueName('hooked')));
+
+  await page.goto(`/workflows/${workflow.id}`);
+  const url = page.getByTestId('webhook-url');
+  await expect(url).toContainText('••••••••');
+  await page.getByRole('button', { name: 'Show' }).click();
+  const hook = (await url.textContent())!;
+  expect(hook).toMatch(/\/v1\/hooks\/[A-Za-z0-9_-]{20,}$/);
+
+  // The data plane learns of the hook through its command channel: retry until it listens.
+  let runId = '';
+  await expect(async () => {
+    const res = await request.post(hook, { data: { n: 4 } });
+    expect(res.status()).toBe(202);
+    runId = ((await res.json()) as { runId: string }).runId;
+  }).toPass({ timeout: 30_000 });
+
+  // The data plane started the run; the control plane hears of it from its events shortly after.
+  await expect(async () => {
+    const known = await request.get(`/api/v1/runs/${runId}`, { headers: { authorization: `Bearer ${demo.apiKey}` } });
+    expect(known.status()).toBe(200);
+    expect(((await known.json()) as { trigger: string }).trigger).toBe('webhook');
+  }).toPass({ timeout: 30_000 });
+  await page.goto(`/runs/${runId}`);
+  await expect(page.getByTestId('run-status')).toHaveText('succeeded', { timeout: 30_000 });
+  const graph = page.getByTestId('run-graph');
+  await expect(graph.locator('[data-testid="graph-node"][data-node-id="double"]')).toHaveAttribute('data-status', 'succeeded');
+  await expect(graph.locator('[data-testid="graph-node"][data-node-id="inc"]')).toHaveAttribute('data-status', 'succeeded');
+});

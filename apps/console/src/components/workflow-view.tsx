@@ -12,6 +12,7 @@ import { StartRunForm } from './start-run-form';
 import type { Deployment, Environment, Workflow } from './types';
 import { useList } from './use-list';
 import { useMemberEmails } from './use-member-emails';
+import { WebhookSection } from './webhook-section';
 
 /** A workflow's latest document, where its versions are deployed, and a form to run it. */
 export function WorkflowView({
@@ -63,6 +64,7 @@ export function WorkflowView({
           <StartRunForm workflowId={workflow.id} latestVersion={workflow.version} environments={environments.items} live={deployments.items ? live : null} />
         </section>
       )}
+      {workflow.links.webhook && <WebhookSection url={workflow.links.webhook} />}
       <DeploymentsSection
         workflowId={workflow.id}
         latestVersion={workflow.version}
