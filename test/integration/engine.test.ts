@@ -439,17 +439,28 @@ describe('subworkflow', () => {
     expect(childRuns.length).toBeGreaterThanOrEqual(1);
 
     const failingName = `failing-child-${counter++}`;
-    expect((await api('POST', '/api/v1/workflows', { name: failingName, nodes: [js('boom', "export default () => { throw new Error('child broke') }")] })).status).toBe(201);
+    const failingChild = await api('POST', '/api/v1/workflows', { name: failingName, nodes: [js('boom', "export default () => { throw new Error('child broke') }")] });
+    expect(failingChild.status).toBe(201);
     const failingParent = await api('POST', '/api/v1/workflows', { name: `failing-parent-${counter++}`, nodes: [{ id: 'call', type: 'subworkflow', workflow: failingName }] });
-    const failed = await eventually('the parent run to fail with its child', async () => {
+    // The child's failure parks in the Trash; the parent waits on it, still running.
+    const { parentId, item } = await eventually('the failing child to park while its parent waits', async () => {
       const started = await api('POST', `/api/v1/workflows/${failingParent.body.id}/runs`, { input: {} });
-      const done = await eventually('run', async () => {
+      const parked = await eventually('the child to park or the parent to fail', async () => {
         const r = await api('GET', `/api/v1/runs/${started.body.id}`);
-        return ['succeeded', 'failed'].includes(r.body.status) ? r.body : undefined;
+        if (r.body.status === 'failed') return 'child not registered yet' as const;
+        const items = (await api('GET', `/api/v1/trash?status=parked&workflowId=${failingChild.body.id}`)).body.data;
+        return items.length ? { parentId: started.body.id as string, item: items[0] } : undefined;
       });
-      return done.error?.class === 'SubworkflowFailed' ? done : undefined;
+      return typeof parked === 'string' ? undefined : parked;
     });
-    expect(failed.status).toBe('failed');
+    expect((await api('GET', `/api/v1/runs/${parentId}`)).body.status).toBe('running');
+    // Rejecting it lets the failure stand: the parent's subworkflow node fails in turn.
+    expect((await api('POST', `/api/v1/trash/${item.id}/reject`)).status).toBe(202);
+    const failed = await eventually('the parent run to fail with its child', async () => {
+      const r = await api('GET', `/api/v1/runs/${parentId}`);
+      return r.body.status === 'failed' ? r.body : undefined;
+    });
+    expect(failed.error.class).toBe('SubworkflowFailed');
   });
 });
 

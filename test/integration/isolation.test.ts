@@ -47,6 +47,13 @@ async function newRun(): Promise<string> {
   expect(res.status).toBe(202);
   return res.body.id;
 }
+/** A parked Trash item of tenant A, as the data plane's `trash.parked` event records it. */
+async function newTrashItem(): Promise<string> {
+  const run = await cp.db.run.findUniqueOrThrow({ where: { id: await newRun() } });
+  const id = `trash_${unique()}`;
+  await cp.db.trashItem.create({ data: { id, tenantId: run.tenantId, dataPlaneId: run.dataPlaneId, runId: run.id, workflowId: run.workflowId, nodeId: 'hello', errorClass: 'ScriptError', attempts: 3, status: 'parked', createdAt: new Date() } });
+  return id;
+}
 async function newMember(role: Role): Promise<string> {
   return (await cp.member(a.tenantId, `m-${unique()}@a.test`, role)).membershipId;
 }
@@ -94,6 +101,12 @@ const FIXTURES: Record<string, Fixture> = {
     const { body } = await ownerA()('GET', `/api/v1/runs/${runId}`);
     return { path: `/workflows/${body.workflowId}/runs/cancel` };
   },
+  'GET /trash': async () => ({ path: '/trash' }),
+  'GET /trash/{id}': async () => ({ path: `/trash/${await newTrashItem()}` }),
+  'POST /trash/{id}/approve': async () => ({ path: `/trash/${await newTrashItem()}/approve`, body: { payload: { fixed: true } } }),
+  'POST /trash/{id}/reject': async () => ({ path: `/trash/${await newTrashItem()}/reject` }),
+  'POST /trash/approve': async () => ({ path: '/trash/approve', body: { ids: [await newTrashItem()] } }),
+  'POST /trash/reject': async () => ({ path: '/trash/reject', body: { ids: [await newTrashItem()] } }),
   'GET /members': async () => ({ path: '/members' }),
   'PATCH /members/{id}': async () => ({ path: `/members/${await newMember('operator')}`, body: { role: 'viewer' } }),
   'DELETE /members/{id}': async () => ({ path: `/members/${await newMember('operator')}` }),
@@ -203,7 +216,7 @@ describe('tenant isolation', () => {
   }, 120_000);
 
   it("never shows one tenant's resources in another's lists and reads", async () => {
-    const marks = [a.tenantId, a.userId, a.email, await newWorkflow(), await newRun(), await newInvitation(), await newApiKey()];
+    const marks = [a.tenantId, a.userId, a.email, await newWorkflow(), await newRun(), await newInvitation(), await newApiKey(), await newTrashItem()];
     await ensureSso();
     const leaks: string[] = [];
     for (const op of operations.filter((o) => o.method === 'GET' && !o.path.includes('{'))) {

@@ -74,7 +74,19 @@ export const applicationPutCommandSchema = z.object({
   customerData: z.null().optional(),
 });
 
-export const commandBodySchema = z.discriminatedUnion('type', [applicationPutCommandSchema, runStartCommandSchema, runCancelCommandSchema, secretPutCommandSchema, secretDeleteCommandSchema, triggersRegisterCommandSchema]);
+/**
+ * An operator's decision on a Trash item: `approve` re-injects the parked message at its
+ * node (with `customerData.payload` in place of its payload when it was edited), `reject`
+ * settles it as failed for good.
+ */
+export const trashResolveCommandSchema = z.object({
+  type: z.literal('trash.resolve'),
+  payload: z.object({ tenantId: z.string(), trashItemId: z.string(), decision: z.enum(['approve', 'reject']) }),
+  /** The edited payload, in transit only: erased from the control plane once acked. */
+  customerData: z.object({ payload: z.unknown() }).nullable().optional(),
+});
+
+export const commandBodySchema = z.discriminatedUnion('type', [trashResolveCommandSchema, applicationPutCommandSchema, runStartCommandSchema, runCancelCommandSchema, secretPutCommandSchema, secretDeleteCommandSchema, triggersRegisterCommandSchema]);
 export type CommandBody = z.infer<typeof commandBodySchema>;
 export type CommandType = CommandBody['type'];
 

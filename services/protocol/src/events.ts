@@ -24,7 +24,30 @@ export const runFinishedEventSchema = z.object({
     errorClass: z.string().optional(),
     errorNodeId: z.string().optional(),
     outputBytes: z.number().int().nonnegative().optional(),
+    /** The run's resumption count when it finished (see `run.resumed`); 0 when absent. */
+    resumption: z.number().int().nonnegative().optional(),
   }),
+});
+
+/** A failed run reopened because a Trash item of it was approved: it continues at `nodeId`. */
+export const runResumedEventSchema = z.object({
+  type: z.literal('run.resumed'),
+  payload: z.object({ ...base, nodeId: z.string(), resumption: z.number().int().positive() }),
+});
+
+export const trashItemStatusSchema = z.enum(['parked', 'approved', 'rejected', 'discarded']);
+export type TrashItemStatus = z.infer<typeof trashItemStatusSchema>;
+
+/** A message exhausted its retries and was parked in the Trash (metadata only). */
+export const trashParkedEventSchema = z.object({
+  type: z.literal('trash.parked'),
+  payload: z.object({ ...base, trashItemId: z.string(), workflowId: z.string(), nodeId: z.string(), errorClass: z.string(), attempts: z.number().int().nonnegative() }),
+});
+
+/** The data plane applied a decision on a Trash item, or discarded it with its cancelled run. */
+export const trashUpdatedEventSchema = z.object({
+  type: z.literal('trash.updated'),
+  payload: z.object({ ...base, trashItemId: z.string(), status: trashItemStatusSchema.exclude(['parked']) }),
 });
 export const nodeStatusEventSchema = z.object({
   type: z.literal('node.status'),
@@ -53,6 +76,9 @@ export const eventBodySchema = z.discriminatedUnion('type', [
   runStartedEventSchema,
   nodeStatusEventSchema,
   runFinishedEventSchema,
+  runResumedEventSchema,
+  trashParkedEventSchema,
+  trashUpdatedEventSchema,
 ]);
 export type EventBody = z.infer<typeof eventBodySchema>;
 export type EventType = EventBody['type'];

@@ -11,6 +11,10 @@ export const nodeExecutionDataSchema = z.object({
   output: z.unknown().optional(),
   error: z.object({ class: z.string(), name: z.string().optional(), message: z.string(), stack: z.string().optional() }).optional(),
   logs: z.array(z.object({ level: z.string(), message: z.string(), at: z.string() })),
+  /** Failed attempts so far, oldest first. */
+  history: z.array(z.object({ attempt: z.number().int(), error: z.object({ class: z.string(), message: z.string() }).loose(), startedAt: z.string(), finishedAt: z.string() })).optional(),
+  /** Set while the message is parked in the Trash (status `failed`), and after a decision. */
+  trashItemId: z.string().optional(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
 });

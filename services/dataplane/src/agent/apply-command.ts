@@ -5,6 +5,7 @@ import type { NodeJobData } from '../engine/queue.ts';
 import type { ScheduleTriggerSpec } from '@orvanta/spec';
 import { syncSchedule } from '../engine/scheduler.ts';
 import { acceptRun, storeVersion } from '../engine/start-run.ts';
+import { resolveTrashItem } from '../engine/trash.ts';
 import type { SecretStore } from '../secrets.ts';
 
 /** Applies a command once: a redelivered id is recognised and skipped. */
@@ -61,6 +62,12 @@ async function applyCommandIn(tx: Tx, command: CommandEnvelope, secrets: SecretS
     case 'application.put': {
       const { tenantId, name, ...limits } = command.payload;
       await tx.applicationLimit.upsert({ where: { tenantId_name: { tenantId, name } }, create: { tenantId, name, ...limits }, update: limits });
+      break;
+    }
+    case 'trash.resolve': {
+      const { tenantId, trashItemId, decision } = command.payload;
+      const edited = command.customerData ? { payload: { value: command.customerData.payload } } : {};
+      jobs = await resolveTrashItem(tx, tenantId, trashItemId, decision === 'approve' ? { decision, ...edited } : { decision });
       break;
     }
     case 'secret.delete':

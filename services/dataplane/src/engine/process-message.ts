@@ -31,7 +31,7 @@ export interface Processed {
   retryAt?: Date;
 }
 
-const SETTLED = ['done', 'failed', 'cancelled', 'waiting'];
+const SETTLED = ['done', 'failed', 'cancelled', 'waiting', 'parked'];
 const TERMINAL_RUN = ['succeeded', 'failed', 'cancelled'];
 const json = (value: unknown) => (value ?? null) as Prisma.InputJsonValue;
 
@@ -40,7 +40,7 @@ interface Failure {
   message: string;
   [detail: string]: unknown;
 }
-type NodeOutcome = { ok: true; output: unknown; logs: unknown[] } | { ok: false; error: Failure; logs: unknown[] };
+export type NodeOutcome = { ok: true; output: unknown; logs: unknown[] } | { ok: false; error: Failure; logs: unknown[] };
 
 /** A message to create: a node, its payload and its split lineage. */
 interface Route {
@@ -51,7 +51,7 @@ interface Route {
 
 /** Versions are immutable, so their plans are cached for the life of the process. */
 const plans = new Map<string, Plan>();
-async function loadPlan(db: Db | Tx, versionId: string): Promise<Plan> {
+export async function loadPlan(db: Db | Tx, versionId: string): Promise<Plan> {
   let plan = plans.get(versionId);
   if (!plan) {
     const row = await db.workflowVersion.findUniqueOrThrow({ where: { id: versionId } });
@@ -225,7 +225,7 @@ async function atCapacity(tx: Tx, workflowId: string, nodeId: string, limit: num
   return row!.running >= limit;
 }
 
-async function lockRun(tx: Tx, runId: string): Promise<void> {
+export async function lockRun(tx: Tx, runId: string): Promise<void> {
   // Serialises completions within a run, so exactly one of them sees the run finish.
   await tx.$queryRaw`SELECT id FROM "Run" WHERE id = ${runId} FOR UPDATE`;
 }
@@ -341,7 +341,7 @@ async function record(
   const { outcome } = r;
 
   if (!outcome.ok) {
-    const history = [...((message.history as unknown[] | null) ?? []), { attempt: r.attempt, error: outcome.error, startedAt: r.startedAt.toISOString(), finishedAt: at }];
+    const history = [...((message.history as unknown[] | null) ?? []), { attempt: r.attempt, error: outcome.error, logs: outcome.logs, startedAt: r.startedAt.toISOString(), finishedAt: at }];
     const delay = nextRetryDelay(r.node.retry, r.attempt, outcome.error.class);
     if (delay !== null) {
       // Honour a Retry-After the remote sent, if it asks for longer.
@@ -352,12 +352,17 @@ async function record(
       await emitEvent(tx, { type: 'node.status', payload: { ...base, nodeId: r.node.id, status: 'pending', attempt: r.attempt, errorClass: outcome.error.class } });
       return { next: [], retryAt };
     }
-    await tx.nodeResult.create({
-      data: { messageId: message.id, runId: run.id, tenantId: run.tenantId, nodeId: r.node.id, status: 'failed', error: json(outcome.error), logs: json(outcome.logs), attempts: r.attempt, startedAt: r.startedAt, finishedAt },
+    // Retries exhausted: the message parks in the Trash with its payload and history, for an
+    // operator to approve (re-inject here), edit then approve, or reject. The rest of the run
+    // goes on; its result is recorded once a decision settles it.
+    await tx.message.update({ where: { id: message.id }, data: { status: 'parked', history: json(history) } });
+    const trashItemId = newId('trash');
+    await tx.trashItem.create({
+      data: { id: trashItemId, tenantId: run.tenantId, runId: run.id, workflowId: run.workflowId, nodeId: r.node.id, messageId: message.id, status: 'parked', error: json(outcome.error), attempts: r.attempt },
     });
-    await tx.message.update({ where: { id: message.id }, data: { status: 'failed', history: json(history) } });
     await emitEvent(tx, { type: 'node.status', payload: { ...base, nodeId: r.node.id, status: 'failed', attempt: r.attempt, errorClass: outcome.error.class } });
-    return { next: await failRun(tx, run, r.node.id, outcome.error, finishedAt) };
+    await emitEvent(tx, { type: 'trash.parked', payload: { ...base, trashItemId, workflowId: run.workflowId, nodeId: r.node.id, errorClass: outcome.error.class, attempts: r.attempt } });
+    return { next: await settle(tx, r.plan, run.id) };
   }
 
   await tx.nodeResult.create({
@@ -397,9 +402,11 @@ async function record(
  * the run for a join of predecessors. Items dropped on the way (a `when` that did not hold)
  * simply never arrive. Runs under the run lock.
  */
-async function settle(tx: Tx, plan: Plan, runId: string): Promise<NodeJobData[]> {
+export async function settle(tx: Tx, plan: Plan, runId: string): Promise<NodeJobData[]> {
   const jobs: NodeJobData[] = [];
   const run = await tx.run.findUniqueOrThrow({ where: { id: runId } });
+  // A finished run starts nothing more (a failed one waits for its Trash items to be approved).
+  if (TERMINAL_RUN.includes(run.status)) return jobs;
   for (let fired = true; fired; ) {
     fired = false;
     // Which joins have inputs waiting, and for which group: one small query, not the rows.
@@ -413,7 +420,7 @@ async function settle(tx: Tx, plan: Plan, runId: string): Promise<NodeJobData[]>
       const [blocking] = await tx.$queryRaw<{ blocked: boolean }[]>`
         SELECT EXISTS (
           SELECT 1 FROM "Message"
-          WHERE "runId" = ${runId} AND "status" IN ('pending', 'running') AND "nodeId" = ANY(${from})
+          WHERE "runId" = ${runId} AND "status" IN ('pending', 'running', 'parked') AND "nodeId" = ANY(${from})
             AND (${group} = 'run' OR "branch" @> ${groupFrame}::jsonb)
         ) AS "blocked"`;
       if (blocking!.blocked) continue;
@@ -423,16 +430,34 @@ async function settle(tx: Tx, plan: Plan, runId: string): Promise<NodeJobData[]>
     }
   }
 
+  // In flight: queued or running messages, and subworkflow nodes waiting on a child run.
   // One query at a time: a transaction is one connection.
-  const inFlight = await tx.message.count({ where: { runId, status: { in: ['pending', 'running'] } } });
-  const waiting = await tx.message.count({ where: { runId, status: 'waiting' } });
-  if (inFlight === 0 && waiting === 0 && !TERMINAL_RUN.includes(run.status)) {
-    const finishedAt = new Date();
-    const output = await runOutput(tx, plan.document, runId);
-    await tx.run.update({ where: { id: runId }, data: { status: 'succeeded', finishedAt, output: json(output) } });
-    await emitEvent(tx, { type: 'run.finished', payload: { runId, tenantId: run.tenantId, at: finishedAt.toISOString(), status: 'succeeded', outputBytes: Buffer.byteLength(JSON.stringify(output ?? null)) } });
-    jobs.push(...(await resumeParent(tx, runId, { ok: true, output, logs: [] })));
+  const [counts] = await tx.$queryRaw<{ inFlight: number; joining: number; parked: number; failed: number }[]>`
+    SELECT count(*) FILTER (WHERE "status" IN ('pending', 'running') OR ("status" = 'waiting' AND "joinKey" LIKE 'sub|%'))::int AS "inFlight",
+           count(*) FILTER (WHERE "status" = 'waiting' AND "joinKey" NOT LIKE 'sub|%')::int AS "joining",
+           count(*) FILTER (WHERE "status" = 'parked')::int AS "parked",
+           count(*) FILTER (WHERE "status" = 'failed')::int AS "failed"
+    FROM "Message" WHERE "runId" = ${runId}`;
+  if (counts!.inFlight > 0) return jobs;
+  const finishedAt = new Date();
+  const at = finishedAt.toISOString();
+  if (counts!.parked > 0 || counts!.failed > 0) {
+    // Only Trash items hold it up (or decisions rejected them): the run has failed. Approving a
+    // parked item reopens it; a parent run waits until none is left parked.
+    const [item] = counts!.parked > 0
+      ? await tx.trashItem.findMany({ where: { runId, status: 'parked' }, orderBy: { createdAt: 'asc' }, take: 1 })
+      : await tx.trashItem.findMany({ where: { runId, status: 'rejected' }, orderBy: { createdAt: 'asc' }, take: 1 });
+    const error = { ...((item?.error ?? { class: 'NodeFailed', message: 'a node failed' }) as Failure), nodeId: item?.nodeId, ...(item && counts!.parked > 0 ? { trashItemId: item.id } : {}) };
+    await tx.run.update({ where: { id: runId }, data: { status: 'failed', finishedAt, error: json(error) } });
+    await emitEvent(tx, { type: 'run.finished', payload: { runId, tenantId: run.tenantId, at, status: 'failed', errorClass: error.class, ...(item ? { errorNodeId: item.nodeId } : {}), resumption: run.resumptions } });
+    if (counts!.parked === 0) jobs.push(...(await resumeParent(tx, runId, { ok: false, error: { class: 'SubworkflowFailed', message: `the subworkflow run ${runId} failed at node ${item?.nodeId}: ${error.class}` }, logs: [] })));
+    return jobs;
   }
+  if (counts!.joining > 0) return jobs;
+  const output = await runOutput(tx, plan.document, runId);
+  await tx.run.update({ where: { id: runId }, data: { status: 'succeeded', finishedAt, output: json(output) } });
+  await emitEvent(tx, { type: 'run.finished', payload: { runId, tenantId: run.tenantId, at, status: 'succeeded', outputBytes: Buffer.byteLength(JSON.stringify(output ?? null)), resumption: run.resumptions } });
+  jobs.push(...(await resumeParent(tx, runId, { ok: true, output, logs: [] })));
   return jobs;
 }
 
@@ -481,8 +506,8 @@ async function fireJoin(
 /** Fails the run at a node: nothing else in it starts. */
 async function failRun(tx: Tx, run: { id: string; tenantId: string }, nodeId: string, error: Failure, finishedAt: Date): Promise<NodeJobData[]> {
   await tx.message.updateMany({ where: { runId: run.id, status: { in: ['pending', 'running', 'waiting'] } }, data: { status: 'cancelled' } });
-  await tx.run.update({ where: { id: run.id }, data: { status: 'failed', finishedAt, error: json({ ...error, nodeId }) } });
-  await emitEvent(tx, { type: 'run.finished', payload: { runId: run.id, tenantId: run.tenantId, at: finishedAt.toISOString(), status: 'failed', errorClass: error.class, errorNodeId: nodeId } });
+  const { resumptions } = await tx.run.update({ where: { id: run.id }, data: { status: 'failed', finishedAt, error: json({ ...error, nodeId }) } });
+  await emitEvent(tx, { type: 'run.finished', payload: { runId: run.id, tenantId: run.tenantId, at: finishedAt.toISOString(), status: 'failed', errorClass: error.class, errorNodeId: nodeId, resumption: resumptions } });
   return resumeParent(tx, run.id, { ok: false, error: { class: 'SubworkflowFailed', message: `the subworkflow run ${run.id} failed at node ${nodeId}: ${error.class}` }, logs: [] });
 }
 
@@ -515,7 +540,7 @@ async function startChildRun(tx: Tx, node: PlanNode, message: { id: string; payl
 }
 
 /** When a child run ends, its parent's subworkflow node records the result and moves on. */
-async function resumeParent(tx: Tx, childRunId: string, outcome: NodeOutcome): Promise<NodeJobData[]> {
+export async function resumeParent(tx: Tx, childRunId: string, outcome: NodeOutcome): Promise<NodeJobData[]> {
   const parentMessage = await tx.message.findFirst({ where: { joinKey: childKey(childRunId), status: 'waiting' } });
   if (!parentMessage) return [];
   await lockRun(tx, parentMessage.runId);

@@ -13,7 +13,7 @@ const problem = (status: number, title: string, detail: string) =>
     headers: { 'content-type': 'application/problem+json' },
   });
 
-const MESSAGE_STATUS: Record<string, NodeStatus> = { pending: 'pending', running: 'running', done: 'succeeded', failed: 'failed', cancelled: 'cancelled' };
+const MESSAGE_STATUS: Record<string, NodeStatus> = { pending: 'pending', running: 'running', done: 'succeeded', failed: 'failed', parked: 'failed', cancelled: 'cancelled' };
 
 /**
  * The ingress role's HTTP surface. Browsers read run payloads here directly, with a
@@ -43,6 +43,9 @@ export function createIngressApp(deps: { db: Db; verifier: TokenVerifier; ready:
     const run = await db.run.findFirst({ where: { id: runId, tenantId: claims.tenant_id } });
     if (!run) return problem(404, 'Not found', 'This data plane has no such run (yet).');
     const messages = await db.message.findMany({ where: { runId, tenantId: claims.tenant_id }, include: { result: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    // The latest Trash item of each message that was ever parked.
+    const trash = await db.trashItem.findMany({ where: { runId, tenantId: claims.tenant_id }, orderBy: { createdAt: 'asc' }, select: { id: true, messageId: true, error: true } });
+    const trashOf = new Map(trash.map((t) => [t.messageId, t]));
     const nodes: NodeExecutionData[] = messages.map((m) => ({
       messageId: m.id,
       nodeId: m.nodeId,
@@ -50,8 +53,10 @@ export function createIngressApp(deps: { db: Db; verifier: TokenVerifier; ready:
       attempts: m.attempts,
       input: m.payload,
       ...(m.result?.output != null || m.result?.status === 'succeeded' ? { output: m.result?.output } : {}),
-      ...(m.result?.error ? { error: m.result.error as NodeExecutionData['error'] } : {}),
+      ...(m.result?.error ? { error: m.result.error as NodeExecutionData['error'] } : m.status === 'parked' && trashOf.has(m.id) ? { error: trashOf.get(m.id)!.error as NodeExecutionData['error'] } : {}),
       logs: (m.result?.logs ?? []) as NodeExecutionData['logs'],
+      ...(Array.isArray(m.history) && m.history.length ? { history: m.history as NodeExecutionData['history'] } : {}),
+      ...(trashOf.has(m.id) ? { trashItemId: trashOf.get(m.id)!.id } : {}),
       startedAt: m.result?.startedAt.toISOString() ?? null,
       finishedAt: m.result?.finishedAt.toISOString() ?? null,
     }));

@@ -17,6 +17,7 @@ import { registerMemberRoutes } from './routes/members.ts';
 import { registerRunRoutes } from './routes/runs.ts';
 import { registerSecretRoutes } from './routes/secrets.ts';
 import { registerSsoRoutes } from './routes/sso.ts';
+import { registerTrashRoutes } from './routes/trash.ts';
 import { registerWorkflowRoutes } from './routes/workflows.ts';
 
 export const API_BASE_PATH = '/api/v1';
@@ -87,6 +88,7 @@ export function createApiApp(deps: ServerDeps) {
   registerSecretRoutes(app, deps);
   registerApplicationRoutes(app, deps);
   registerSsoRoutes(app, deps);
+  registerTrashRoutes(app, deps);
 
   app.get('/schema/workflow.json', (c) => c.json(workflowJsonSchema()));
   app.get('/openapi.json', (c) => c.json(openApiDocument(app)));

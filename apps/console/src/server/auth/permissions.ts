@@ -20,6 +20,10 @@ export const PERMISSIONS = [
   'settings.write',
   'secrets.read',
   'secrets.write',
+  /** Reading the Trash: parked messages' metadata (their payloads stay on the data plane). */
+  'trash.read',
+  /** Deciding on Trash items: approve (optionally with an edited payload) or reject. */
+  'trash.write',
   'deployments.write',
   /** Deploying to a protected environment (production): owners and admins. */
   'deployments.protected',
@@ -29,13 +33,13 @@ export type Permission = (typeof PERMISSIONS)[number];
 export const ROLES = ['owner', 'admin', 'developer', 'operator', 'viewer', 'billing'] as const;
 export type Role = (typeof ROLES)[number];
 
-const READ_ALL: Permission[] = ['workflows.read', 'runs.read', 'members.read', 'data_planes.read'];
+const READ_ALL: Permission[] = ['workflows.read', 'runs.read', 'members.read', 'data_planes.read', 'trash.read'];
 
 export const ROLE_PERMISSIONS = {
   owner: [...PERMISSIONS],
   admin: PERMISSIONS.filter((p) => p !== 'billing.write'),
-  developer: [...READ_ALL, 'workflows.write', 'runs.write', 'deployments.write', 'api_keys.read', 'api_keys.write', 'secrets.read', 'secrets.write'],
-  operator: [...READ_ALL, 'runs.write'],
+  developer: [...READ_ALL, 'workflows.write', 'runs.write', 'trash.write', 'deployments.write', 'api_keys.read', 'api_keys.write', 'secrets.read', 'secrets.write'],
+  operator: [...READ_ALL, 'runs.write', 'trash.write'],
   viewer: READ_ALL,
   billing: ['members.read', 'billing.read', 'billing.write'],
 } satisfies Record<Role, readonly Permission[]>;

@@ -8,7 +8,9 @@ const isTerminal = (status: string) => (TERMINAL_RUN_STATUSES as readonly string
 
 /**
  * Applies one data-plane event to run metadata. Events can arrive late or twice, so every
- * change only moves forward: a finished run never becomes running again.
+ * change only moves forward: a finished run becomes running again only through a
+ * `run.resumed` of a newer resumption (a Trash item approved), and a `run.finished` from
+ * before that resumption is ignored.
  */
 export async function applyRunEvent(tx: Tx, dataPlane: DataPlane, event: EventEnvelope): Promise<void> {
   const { runId, tenantId } = event.payload;
@@ -19,6 +21,33 @@ export async function applyRunEvent(tx: Tx, dataPlane: DataPlane, event: EventEn
   const at = new Date(event.payload.at);
 
   switch (event.type) {
+    case 'trash.parked': {
+      const p = event.payload;
+      await tx.trashItem.upsert({
+        where: { id: p.trashItemId },
+        create: { id: p.trashItemId, tenantId, dataPlaneId: dataPlane.id, runId, workflowId: run.workflowId, nodeId: p.nodeId, errorClass: p.errorClass, attempts: p.attempts, status: 'parked', createdAt: at },
+        update: {},
+      });
+      return;
+    }
+    case 'trash.updated': {
+      const item = await tx.trashItem.findFirst({ where: { id: event.payload.trashItemId, runId, tenantId } });
+      if (!item) return;
+      // The data plane's word is final: it may discard an item approved here (its run was cancelled).
+      await tx.trashItem.update({ where: { id: item.id }, data: { status: event.payload.status, appliedAt: at } });
+      if (event.payload.status === 'approved') {
+        // The node runs again: its failure is no longer its status.
+        await tx.runNode.updateMany({ where: { runId, nodeId: item.nodeId, status: 'failed' }, data: { status: 'pending', finishedAt: null, errorClass: null } });
+      }
+      return;
+    }
+    case 'run.resumed': {
+      if (event.payload.resumption <= run.resumptions) return;
+      await tx.run.update({ where: { id: run.id }, data: { status: 'running', finishedAt: null, errorClass: null, errorNodeId: null, outputBytes: null, resumptions: event.payload.resumption } });
+      // Nodes settled as cancelled when it failed get their turn now.
+      await tx.runNode.updateMany({ where: { runId, status: 'cancelled' }, data: { status: 'pending', finishedAt: null } });
+      return;
+    }
     case 'run.accepted':
       await tx.run.update({ where: { id: run.id }, data: { inputBytes: event.payload.inputBytes } });
       return;
@@ -44,7 +73,7 @@ export async function applyRunEvent(tx: Tx, dataPlane: DataPlane, event: EventEn
       return;
     }
     case 'run.finished': {
-      if (isTerminal(run.status)) return;
+      if (isTerminal(run.status) || (event.payload.resumption ?? 0) < run.resumptions) return;
       const { status, errorClass, errorNodeId, outputBytes } = event.payload;
       await tx.run.update({
         where: { id: run.id },
