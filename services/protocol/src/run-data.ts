@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { nodeStatusSchema, runStatusSchema } from './events.ts';
 
+const logEntrySchema = z.object({ level: z.string(), message: z.string(), at: z.string() });
+
 /** What a data plane's ingress returns for `GET /v1/runs/{id}/data`. */
 export const nodeExecutionDataSchema = z.object({
   messageId: z.string(),
@@ -10,9 +12,9 @@ export const nodeExecutionDataSchema = z.object({
   input: z.unknown(),
   output: z.unknown().optional(),
   error: z.object({ class: z.string(), name: z.string().optional(), message: z.string(), stack: z.string().optional() }).optional(),
-  logs: z.array(z.object({ level: z.string(), message: z.string(), at: z.string() })),
+  logs: z.array(logEntrySchema),
   /** Failed attempts so far, oldest first. */
-  history: z.array(z.object({ attempt: z.number().int(), error: z.object({ class: z.string(), message: z.string() }).loose(), startedAt: z.string(), finishedAt: z.string() })).optional(),
+  history: z.array(z.object({ attempt: z.number().int(), error: z.object({ class: z.string(), message: z.string() }).loose(), logs: z.array(logEntrySchema).optional(), startedAt: z.string(), finishedAt: z.string() })).optional(),
   /** Set while the message is parked in the Trash (status `failed`), and after a decision. */
   trashItemId: z.string().optional(),
   startedAt: z.string().nullable(),

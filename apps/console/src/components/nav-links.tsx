@@ -7,6 +7,7 @@ import { usePathname } from 'next/navigation';
 const LINKS: { href: string; label: string; permission: string | null; section?: string }[] = [
   { href: '/runs', label: 'Runs', permission: 'runs.read' },
   { href: '/workflows', label: 'Workflows', permission: 'workflows.read' },
+  { href: '/trash', label: 'Trash', permission: 'trash.read' },
   { href: '/secrets', label: 'Secrets', permission: 'secrets.read' },
   { href: '/members', label: 'Members', permission: 'members.read' },
   { href: '/api-keys', label: 'API keys', permission: 'api_keys.read' },

@@ -1,3 +1,4 @@
+import Link from 'next/link';
 import { ErrorDetails } from './error-details';
 import { JsonBlock } from './json-block';
 import { LogList } from './log-list';
@@ -26,7 +27,18 @@ export function NodeExecution({ execution }: { execution: NodeExecutionData }) {
         <>
           <h4>Error</h4>
           <ErrorDetails error={execution.error} testId="node-error" />
+          {execution.trashItemId && (
+            <p className="small">
+              This message went to the <Link href="/trash">Trash</Link> after {execution.attempts}{' '}
+              {execution.attempts === 1 ? 'attempt' : 'attempts'}.
+            </p>
+          )}
         </>
+      )}
+      {execution.history && execution.history.length > 0 && (
+        <p className="muted small" data-testid="node-history">
+          Failed attempts: {execution.history.map((h) => `${h.attempt}: ${h.error.class}`).join('; ')}.
+        </p>
       )}
       <h4>Logs</h4>
       <LogList logs={execution.logs} />

@@ -47,3 +47,29 @@ export interface Secret {
   /** `type:id` of who last set it. */
   updatedBy: string | null;
 }
+
+export type TrashStatus = 'parked' | 'approved' | 'rejected' | 'discarded';
+
+/** A Trash item as the API shows it (routes/trash.ts): metadata only; its payload is on the data plane. */
+export interface TrashItem {
+  id: string;
+  runId: string;
+  workflowId: string;
+  nodeId: string;
+  dataPlaneId: string;
+  errorClass: string;
+  attempts: number;
+  status: TrashStatus;
+  payloadEdited: boolean;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  appliedAt: string | null;
+  createdAt: string;
+  links: { self: string; run: string };
+}
+
+export interface TrashBulkResult {
+  decided: string[];
+  skipped: { id: string; reason: 'not_found' | 'not_parked' }[];
+  more: boolean;
+}

@@ -113,21 +113,12 @@ export async function processMessage(deps: EngineDeps, messageId: string): Promi
   }
 
   const attempt = message.attempts + 1;
-  const claimed = await db.$transaction(async (tx) => {
-    if (typeof node.concurrency === 'number' && (await atCapacity(tx, run.workflowId, node.id, node.concurrency, messageId))) return 'busy' as const;
-    const application = node.type === 'http' ? String(node.application) : null;
-    if (application) {
-      const waitUntil = await applicationGate(tx, run.tenantId, application, messageId);
-      if (waitUntil) return waitUntil;
-      await tx.message.update({ where: { id: messageId }, data: { application } });
-    }
-    // Conditional, so a message cancelled meanwhile is not revived.
-    const { count } = await tx.message.updateMany({ where: { id: messageId, status: { in: ['pending', 'running'] } }, data: { status: 'running', attempts: attempt } });
-    if (count === 0) return false;
-    await markRunStarted(tx, run);
-    await emitEvent(tx, { type: 'node.status', payload: { runId: run.id, tenantId: run.tenantId, at: new Date().toISOString(), nodeId: node.id, status: 'running', attempt } });
-    return true;
-  });
+  // Most claims need no gate: one statement. Gates (node concurrency, application limits) and
+  // a run's first node need a transaction.
+  const claimed =
+    typeof node.concurrency !== 'number' && node.type !== 'http' && run.status !== 'queued'
+      ? await claimAlone(db, run, node.id, messageId, attempt)
+      : await db.$transaction((tx) => claimGated(tx, run, node, messageId, attempt));
   if (claimed === 'busy') return { next: [], retryAt: new Date(Date.now() + CAPACITY_RETRY_MS) };
   if (claimed instanceof Date) return { next: [], retryAt: claimed };
   if (!claimed) return { next: [] };
@@ -168,7 +159,40 @@ export async function processMessage(deps: EngineDeps, messageId: string): Promi
     }
   }
 
-  return db.$transaction((tx) => record(tx, { plan, node, messageId, attempt, startedAt, outcome: result, routes }));
+  return db.$transaction((tx) => record(tx, { plan, node, messageId, runId: run.id, attempt, startedAt, outcome: result, routes }));
+}
+
+/** A claim past the node's concurrency and its application's limits: a time to retry at, 'busy', or whether it was claimed. */
+async function claimGated(tx: Tx, run: { id: string; tenantId: string; workflowId: string; status: string }, node: PlanNode, messageId: string, attempt: number): Promise<boolean | 'busy' | Date> {
+  if (typeof node.concurrency === 'number' && (await atCapacity(tx, run.workflowId, node.id, node.concurrency, messageId))) return 'busy' as const;
+  const application = node.type === 'http' ? String(node.application) : null;
+  if (application) {
+    const waitUntil = await applicationGate(tx, run.tenantId, application, messageId);
+    if (waitUntil) return waitUntil;
+    await tx.message.update({ where: { id: messageId }, data: { application } });
+  }
+  // Conditional, so a message cancelled meanwhile is not revived.
+  const { count } = await tx.message.updateMany({ where: { id: messageId, status: { in: ['pending', 'running'] } }, data: { status: 'running', attempts: attempt } });
+  if (count === 0) return false;
+  await markRunStarted(tx, run);
+  await emitEvent(tx, { type: 'node.status', payload: { runId: run.id, tenantId: run.tenantId, at: new Date().toISOString(), nodeId: node.id, status: 'running', attempt } });
+  return true;
+}
+
+/**
+ * The common claim — no gate to pass, the run already started — as one statement instead of
+ * a transaction: the message is marked running and its event recorded together, or neither
+ * (the message was settled meanwhile).
+ */
+async function claimAlone(db: Db, run: { id: string; tenantId: string }, nodeId: string, messageId: string, attempt: number): Promise<boolean> {
+  const event = { runId: run.id, tenantId: run.tenantId, at: new Date().toISOString(), nodeId, status: 'running', attempt };
+  const inserted = await db.$executeRaw`
+    WITH claimed AS (
+      UPDATE "Message" SET "status" = 'running', "attempts" = ${attempt}, "updatedAt" = now()
+      WHERE "id" = ${messageId} AND "status" IN ('pending', 'running') RETURNING "id"
+    )
+    INSERT INTO "OutboxEvent" ("id", "type", "payload") SELECT ${newId('evt')}, 'node.status', ${JSON.stringify(event)}::jsonb FROM claimed`;
+  return inserted === 1;
 }
 
 /**
@@ -225,9 +249,14 @@ async function atCapacity(tx: Tx, workflowId: string, nodeId: string, limit: num
   return row!.running >= limit;
 }
 
-export async function lockRun(tx: Tx, runId: string): Promise<void> {
-  // Serialises completions within a run, so exactly one of them sees the run finish.
-  await tx.$queryRaw`SELECT id FROM "Run" WHERE id = ${runId} FOR UPDATE`;
+/** The run's row as `settle` needs it. */
+type RunRow = { id: string; tenantId: string; workflowId: string; workflowVersionId: string; status: string; resumptions: number };
+
+/** Locks the run and reads it. Serialises completions within a run, so exactly one of them sees the run finish. */
+export async function lockRun(tx: Tx, runId: string): Promise<RunRow | undefined> {
+  const [run] = await tx.$queryRaw<RunRow[]>`
+    SELECT "id", "tenantId", "workflowId", "workflowVersionId", "status", "resumptions" FROM "Run" WHERE id = ${runId} FOR UPDATE`;
+  return run;
 }
 
 async function markRunStarted(tx: Tx, run: { id: string; tenantId: string; status: string }): Promise<void> {
@@ -328,13 +357,12 @@ async function createMessages(tx: Tx, run: { id: string; tenantId: string }, par
 
 async function record(
   tx: Tx,
-  r: { plan: Plan; node: PlanNode; messageId: string; attempt: number; startedAt: Date; outcome: NodeOutcome; routes: Route[] },
+  r: { plan: Plan; node: PlanNode; messageId: string; runId: string; attempt: number; startedAt: Date; outcome: NodeOutcome; routes: Route[] },
 ): Promise<Processed> {
-  const current = await tx.message.findUniqueOrThrow({ where: { id: r.messageId }, select: { runId: true } });
-  await lockRun(tx, current.runId);
-  const message = await tx.message.findUniqueOrThrow({ where: { id: r.messageId }, include: { run: true } });
-  if (SETTLED.includes(message.status)) return { next: [] }; // recorded by another delivery, or cancelled
-  const { run } = message;
+  // Two reads: the locked run, then the message as it is now that nothing else can settle it.
+  const run = await lockRun(tx, r.runId);
+  const message = await tx.message.findUnique({ where: { id: r.messageId }, select: { id: true, status: true, history: true, branch: true } });
+  if (!run || !message || SETTLED.includes(message.status)) return { next: [] }; // recorded by another delivery, or cancelled
   const finishedAt = new Date();
   const at = finishedAt.toISOString();
   const base = { runId: run.id, tenantId: run.tenantId, at };
@@ -362,7 +390,7 @@ async function record(
     });
     await emitEvent(tx, { type: 'node.status', payload: { ...base, nodeId: r.node.id, status: 'failed', attempt: r.attempt, errorClass: outcome.error.class } });
     await emitEvent(tx, { type: 'trash.parked', payload: { ...base, trashItemId, workflowId: run.workflowId, nodeId: r.node.id, errorClass: outcome.error.class, attempts: r.attempt } });
-    return { next: await settle(tx, r.plan, run.id) };
+    return { next: await settle(tx, r.plan, run) };
   }
 
   await tx.nodeResult.create({
@@ -391,7 +419,7 @@ async function record(
     }
   }
   await emitEvent(tx, { type: 'node.status', payload: { ...base, nodeId: r.node.id, status: 'succeeded', attempt: r.attempt } });
-  next.push(...(await settle(tx, r.plan, run.id)));
+  next.push(...(await settle(tx, r.plan, run, next.length)));
   return { next };
 }
 
@@ -402,12 +430,15 @@ async function record(
  * the run for a join of predecessors. Items dropped on the way (a `when` that did not hold)
  * simply never arrive. Runs under the run lock.
  */
-export async function settle(tx: Tx, plan: Plan, runId: string): Promise<NodeJobData[]> {
+export async function settle(tx: Tx, plan: Plan, locked: RunRow | string, created = 0): Promise<NodeJobData[]> {
   const jobs: NodeJobData[] = [];
-  const run = await tx.run.findUniqueOrThrow({ where: { id: runId } });
+  const run = typeof locked === 'string' ? (await lockRun(tx, locked))! : locked;
+  const runId = run.id;
   // A finished run starts nothing more (a failed one waits for its Trash items to be approved).
   if (TERMINAL_RUN.includes(run.status)) return jobs;
-  for (let fired = true; fired; ) {
+  // Messages just created are in flight: nothing can have completed a join or the run.
+  if (created > 0) return jobs;
+  for (let fired = plan.joinSource.size > 0; fired; ) {
     fired = false;
     // Which joins have inputs waiting, and for which group: one small query, not the rows.
     const keys = await tx.$queryRaw<{ joinKey: string }[]>`
@@ -559,7 +590,7 @@ export async function resumeParent(tx: Tx, childRunId: string, outcome: NodeOutc
   }
   // Back to running so `record` treats it like any finished execution.
   await tx.message.update({ where: { id: parent.id }, data: { status: 'running', joinKey: null } });
-  const { next } = await record(tx, { plan, node, messageId: parent.id, attempt: Math.max(1, parent.attempts), startedAt: parent.updatedAt, outcome: result, routes });
+  const { next } = await record(tx, { plan, node, messageId: parent.id, runId: parent.runId, attempt: Math.max(1, parent.attempts), startedAt: parent.updatedAt, outcome: result, routes });
   return next;
 }
 
