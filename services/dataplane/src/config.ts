@@ -1,3 +1,4 @@
+import { SCRIPT_LANGUAGES } from '@orvanta/spec';
 import { z } from 'zod';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -30,6 +31,18 @@ export const dataPlaneConfigSchema = z.object({
   SCRIPT_TIMEOUT_MS: z.coerce.number().int().min(10).max(300_000).default(10_000),
   /** Memory limit of one script node invocation, in MiB. */
   SCRIPT_MEMORY_MB: z.coerce.number().int().min(1).max(4096).default(64),
+  /**
+   * Script languages this data plane runs, comma-separated. `python` and `shell` run as
+   * subprocesses under bubblewrap, which (and python3, for python) must be installed; a node in
+   * another language fails with `LanguageNotAllowed`.
+   */
+  SCRIPT_LANGUAGES: z
+    .string()
+    .default('javascript,typescript')
+    .transform((list) => [...new Set(list.split(',').map((name) => name.trim()).filter(Boolean))])
+    .pipe(z.array(z.enum(SCRIPT_LANGUAGES, { error: `must list languages among ${SCRIPT_LANGUAGES.join(', ')}` }))),
+  /** The python interpreter of python script nodes: a command on PATH or an absolute path (a venv's python works). */
+  SCRIPT_PYTHON: z.string().min(1).default('python3'),
   /** Apply this data plane's database migrations at start-up. */
   MIGRATE_ON_START: bool.default(true),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),

@@ -12,7 +12,7 @@ import { startNodeWorker } from './engine/worker.ts';
 import { createIngressApp } from './ingress/app.ts';
 import { TokenVerifier } from './ingress/tokens.ts';
 import { createLogger, errorFields } from './log.ts';
-import { SandboxPool } from './sandbox/index.ts';
+import { findSubprocessTools, SandboxPool, SubprocessSandbox, type SubprocessLanguage } from './sandbox/index.ts';
 
 export const ROLES = ['agent', 'worker', 'ingress', 'all'] as const;
 export type Role = (typeof ROLES)[number];
@@ -52,7 +52,10 @@ export async function startDataPlane(role: Role, config: DataPlaneConfig): Promi
       log.info('ingress listening', { port, publicUrl: config.PUBLIC_URL });
     }
     if (has('worker')) {
-      const sandbox = new SandboxPool({ size: config.SANDBOX_THREADS });
+      // python and shell need bubblewrap (and python3): without them this worker refuses to start.
+      const subprocessLanguages = config.SCRIPT_LANGUAGES.filter((l): l is SubprocessLanguage => l === 'python' || l === 'shell');
+      const subprocess = subprocessLanguages.length ? new SubprocessSandbox(await findSubprocessTools(subprocessLanguages, { python: config.SCRIPT_PYTHON })) : undefined;
+      const sandbox = new SandboxPool({ size: config.SANDBOX_THREADS, languages: config.SCRIPT_LANGUAGES, subprocess, onDiagnostic: (message) => log.warn(message) });
       const connection = redisConnection(config.REDIS_URL, 'worker');
       connection.on('error', () => undefined);
       const worker = startNodeWorker({

@@ -78,7 +78,7 @@ describe('workflowJsonSchema', () => {
   });
 
   it('carries limits, patterns and defaults', () => {
-    expect(kind('script').properties!.language!.enum).toEqual(['javascript', 'typescript']);
+    expect(kind('script').properties!.language!.enum).toEqual(['javascript', 'typescript', 'python', 'shell']);
     expect(kind('script').properties!.timeoutMs).toMatchObject({ type: 'integer', minimum: 1, maximum: 3_600_000 });
     expect(kind('split').properties!.concurrency).toMatchObject({ type: 'integer', minimum: 1, maximum: 1000 });
     const retry = kind('join').properties!.retry!;

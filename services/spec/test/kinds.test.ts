@@ -81,9 +81,9 @@ describe('common fields', () => {
 });
 
 describe('script', () => {
-  it('accepts javascript and typescript only', () => {
-    expect(validateWorkflowDocument(single({ ...kindExamples.script, language: 'javascript' })).ok).toBe(true);
-    expect(issueWith('script', { language: 'python' })).toMatchObject({ path: 'nodes[0].language', message: 'language must be one of: javascript, typescript' });
+  it('accepts javascript, typescript, python and shell only', () => {
+    for (const language of ['javascript', 'typescript', 'python', 'shell']) expect(validateWorkflowDocument(single({ ...kindExamples.script, language })).ok).toBe(true);
+    expect(issueWith('script', { language: 'ruby' })).toMatchObject({ path: 'nodes[0].language', message: 'language must be one of: javascript, typescript, python, shell' });
   });
 });
 

@@ -41,7 +41,7 @@ describe('validateWorkflowDocument', () => {
     expect(validateWorkflowDocument(doc([script('_' + 'a'.repeat(63))])).ok).toBe(true);
     for (const id of ['a'.repeat(65), '1a', 'a b', '', 'a.b']) expect(issuesOf(doc([script(id)]))[0]!.path, id).toBe('nodes[0].id');
     expect(issuesOf(doc([script('a', { timeoutMs: 1.5 })]))[0]).toMatchObject({ path: 'nodes[0].timeoutMs' });
-    expect(issuesOf(doc([script('a', { language: 'python' })]))[0]).toMatchObject({ path: 'nodes[0].language' });
+    expect(issuesOf(doc([script('a', { language: 'ruby' })]))[0]).toMatchObject({ path: 'nodes[0].language' });
   });
 
   it('limits code to 256 KiB of UTF-8, counted in bytes, reported once', () => {

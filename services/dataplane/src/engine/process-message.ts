@@ -1,5 +1,4 @@
 import { sinkNodes, type WorkflowDocument } from '@orvanta/spec';
-import { transform } from 'esbuild';
 import { newId } from '@orvanta/protocol';
 import type { Db, Prisma, Tx } from '../db.ts';
 import type { Logger } from '../log.ts';
@@ -7,6 +6,7 @@ import type { SandboxLimits, SandboxPool } from '../sandbox/index.ts';
 import { evaluate, ExpressionError, truthy } from './expressions.ts';
 import { HttpNodeError, runHttpNode, type HttpNodeSpec } from './http-node.ts';
 import { emitEvent } from './outbox.ts';
+import { runScriptNode } from './script-node.ts';
 import { createRun } from './start-run.ts';
 import { branchOf, buildPlan, joinKeyOf, type BranchFrame, type Plan, type PlanNode } from './plan.ts';
 import type { NodeJobData } from './queue.ts';
@@ -272,39 +272,11 @@ function failureOf(err: unknown): Failure {
   return { class: 'InternalError', message: (err as Error)?.message ?? String(err) };
 }
 
-/** TypeScript is compiled (types stripped) once per source; JavaScript runs as written. */
-const compiledTypeScript = new Map<string, string>();
-async function scriptSource(node: PlanNode): Promise<{ ok: true; code: string } | { ok: false; error: Failure }> {
-  const code = String(node.code);
-  if (node.language !== 'typescript') return { ok: true, code };
-  const cached = compiledTypeScript.get(code);
-  if (cached !== undefined) return { ok: true, code: cached };
-  try {
-    const out = await transform(code, { loader: 'ts', format: 'esm', target: 'es2022', sourcefile: `${node.id}.ts` });
-    if (compiledTypeScript.size > 1000) compiledTypeScript.clear();
-    compiledTypeScript.set(code, out.code);
-    return { ok: true, code: out.code };
-  } catch (err) {
-    const errors = (err as { errors?: { text: string; location?: { line: number; column: number } }[] }).errors ?? [];
-    const message = errors.map((e) => (e.location ? `${node.id}.ts:${e.location.line}:${e.location.column}: ${e.text}` : e.text)).join('; ') || (err as Error).message;
-    return { ok: false, error: { class: 'InvalidScript', message } };
-  }
-}
-
 async function execute(deps: EngineDeps, node: PlanNode, input: unknown, ctx: Record<string, unknown>, secrets: Record<string, string>): Promise<NodeOutcome> {
   try {
     switch (node.type) {
       case 'script': {
-        const source = await scriptSource(node);
-        if (!source.ok) return { ok: false, error: source.error, logs: [] };
-        const outcome = await deps.sandbox.run({
-          code: source.code,
-          filename: `${node.id}.${node.language === 'typescript' ? 'ts' : 'js'}`,
-          input,
-          ctx,
-          limits: { ...deps.limits, timeoutMs: node.timeoutMs ?? deps.limits.timeoutMs },
-        });
-        return outcome.ok ? { ok: true, output: outcome.output, logs: outcome.logs } : { ok: false, error: { ...outcome.error }, logs: outcome.logs };
+        return await runScriptNode(deps, node, input, ctx);
       }
       case 'transform':
         return { ok: true, output: await evaluate(String(node.expression), input, { bindings: { ctx }, timeoutMs: node.timeoutMs }), logs: [] };

@@ -1,2 +1,3 @@
 export { SandboxPool, type SandboxPoolOptions } from './pool.ts';
-export type { LogEntry, SandboxLimits, ScriptError, ScriptErrorClass, ScriptInvocation, ScriptOutcome } from './types.ts';
+export { findSubprocessTools, SubprocessSandbox, type SubprocessLanguage, type SubprocessSandboxOptions, type SubprocessTools } from './subprocess.ts';
+export type { LogEntry, SandboxLanguage, SandboxLimits, ScriptError, ScriptErrorClass, ScriptInvocation, ScriptOutcome } from './types.ts';

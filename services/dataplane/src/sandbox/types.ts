@@ -25,7 +25,8 @@ export type ScriptErrorClass =
   | 'SandboxMemoryLimit'
   | 'SandboxCrashed'
   | 'InvalidScript'
-  | 'OutputNotSerializable';
+  | 'OutputNotSerializable'
+  | 'OutputTooLarge';
 
 /** Why an invocation failed. Plain data: safe to store and to show to the script's author. */
 export interface ScriptError {
@@ -34,23 +35,39 @@ export interface ScriptError {
   /** Name of the error the script threw (`TypeError`, ...), for `ScriptError` and `InvalidScript`. */
   name?: string;
   message: string;
-  /** `Name: message` followed by the interpreter's stack frames, in the script's own file name. */
+  /**
+   * `Name: message` followed by the interpreter's stack frames, in the script's own file name
+   * (a Python traceback for python; the last lines of stderr for a shell script that failed).
+   */
   stack?: string;
+  /** Exit status of a shell script that failed (or a python process that died before answering). */
+  exitCode?: number;
 }
 
 export type ScriptOutcome =
   | { ok: true; output: unknown; logs: LogEntry[]; durationMs: number }
   | { ok: false; error: ScriptError; logs: LogEntry[]; durationMs: number };
 
-/** One call of a script's default export. */
+/**
+ * How a script is run: `javascript` in QuickJS, `python` and `shell` as subprocesses under
+ * bubblewrap (see README). TypeScript is compiled to JavaScript before it gets here.
+ */
+export type SandboxLanguage = 'javascript' | 'python' | 'shell';
+
+/** One call of a script. */
 export interface ScriptInvocation {
-  /** An ES module whose default export is `(input, ctx) => output`, possibly async. */
+  /** Default `javascript`. */
+  language?: SandboxLanguage;
+  /**
+   * javascript: an ES module whose default export is `(input, ctx) => output`, possibly async.
+   * python: a module defining `main(input, ctx)`. shell: a bash script reading input on stdin.
+   */
   code: string;
   /** Passed as the first argument, as JSON (`undefined` becomes `null`). */
   input: unknown;
   /** Passed as the second argument, as JSON. */
   ctx: unknown;
   limits: SandboxLimits;
-  /** Module name shown in stack traces. Default `script.js`. */
+  /** Module name shown in stack traces. Default `script.js` (`script.py`, `script.sh`). */
   filename?: string;
 }

@@ -9,8 +9,20 @@ export const MAX_SCRIPT_BYTES = 256 * 1024;
  */
 export const MAX_SCRIPT_TIMEOUT_MS = MAX_NODE_TIMEOUT_MS;
 
-/** Languages a script node may be written in. */
-export const SCRIPT_LANGUAGES = ['javascript', 'typescript'] as const;
+/**
+ * Languages a script node may be written in. `python` and `shell` run only on data planes whose
+ * operator allows them (`SCRIPT_LANGUAGES`); elsewhere the node fails with `LanguageNotAllowed`.
+ */
+export const SCRIPT_LANGUAGES = ['javascript', 'typescript', 'python', 'shell'] as const;
+
+const languageHelp =
+  'Language of `code`: `javascript` or `typescript` (type annotations are removed before it runs), ' +
+  'or `python` or `shell` (bash), which run only on data planes that allow them.';
+const codeHelp =
+  'javascript/typescript: an ES module whose default export is `(input, ctx) => output` (may be async). ' +
+  'python: a module defining `def main(input, ctx):` that returns the output (may be async). ' +
+  'shell: a bash script that reads the input as JSON on stdin and writes the output to stdout. ' +
+  'At most 256 KiB of UTF-8.';
 
 const codeTooLarge = `code must be at most ${MAX_SCRIPT_BYTES / 1024} KiB (UTF-8)`;
 
@@ -34,13 +46,16 @@ export const scriptNodeSpecSchema = z
     ...nodeBaseShape,
     /** Node kind discriminator. */
     type: z.literal('script').describe('Node kind: runs a script.'),
-    /** Language of `code`: `javascript` or `typescript` (type annotations are removed before it runs). */
-    language: z
-      .enum(SCRIPT_LANGUAGES, { error: `language must be one of: ${SCRIPT_LANGUAGES.join(', ')}` })
-      .describe('Language of `code`: `javascript` or `typescript` (type annotations are removed before it runs).'),
     /**
-     * ES module source whose default export is `(input, ctx) => output` (may be async).
-     * At most 256 KiB of UTF-8.
+     * Language of `code`: `javascript` or `typescript` (type annotations are removed before it
+     * runs), or `python` or `shell` (bash), which run only on data planes that allow them.
+     */
+    language: z.enum(SCRIPT_LANGUAGES, { error: `language must be one of: ${SCRIPT_LANGUAGES.join(', ')}` }).describe(languageHelp),
+    /**
+     * javascript/typescript: an ES module whose default export is `(input, ctx) => output` (may
+     * be async). python: a module defining `def main(input, ctx):` that returns the output (may
+     * be async). shell: a bash script that reads the input as JSON on stdin and writes the
+     * output to stdout. At most 256 KiB of UTF-8.
      */
     code: z
       .string()
@@ -49,6 +64,6 @@ export const scriptNodeSpecSchema = z
       // the refine enforces the exact byte limit without reporting the same problem twice.
       .max(MAX_SCRIPT_BYTES, { error: codeTooLarge })
       .refine((s) => s.length > MAX_SCRIPT_BYTES || utf8Bytes(s) <= MAX_SCRIPT_BYTES, { error: codeTooLarge })
-      .describe('ES module source whose default export is `(input, ctx) => output` (may be async). At most 256 KiB of UTF-8.'),
+      .describe(codeHelp),
   })
-  .describe('Runs a JavaScript or TypeScript module in the sandbox.');
+  .describe('Runs a script in the sandbox: JavaScript, TypeScript, or where the data plane allows them Python and shell.');
