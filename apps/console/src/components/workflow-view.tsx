@@ -21,18 +21,22 @@ export function WorkflowView({
   canDeploy = false,
   canDeployProtected = false,
   canReadMembers = false,
+  canEdit = false,
 }: {
   workflowId: string;
   canRun?: boolean;
   canDeploy?: boolean;
   canDeployProtected?: boolean;
   canReadMembers?: boolean;
+  /** `workflows.write`: shows the Edit link. */
+  canEdit?: boolean;
 }) {
   const [workflow, setWorkflow] = useState<Workflow | null>(null);
   const [error, setError] = useState<string | null>(null);
   const environments = useList<Environment>('/api/v1/environments');
   const deployments = useList<Deployment>(`/api/v1/workflows/${encodeURIComponent(workflowId)}/deployments`);
   const emails = useMemberEmails(canReadMembers);
+  const editable = canEdit;
 
   useEffect(() => {
     const controller = new AbortController();
@@ -57,6 +61,13 @@ export function WorkflowView({
           </h1>
           <p className="muted small">Updated {formatDateTime(workflow.updatedAt)}</p>
         </div>
+        {editable && (
+          <div className="page-actions">
+            <Link href={`/workflows/${encodeURIComponent(workflow.id)}/edit`} className="button" data-testid="edit-workflow">
+              Edit
+            </Link>
+          </div>
+        )}
       </div>
       {canRun && (
         <section className="card" aria-labelledby="start-title">

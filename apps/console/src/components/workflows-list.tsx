@@ -7,7 +7,25 @@ import { api, errorMessage } from './api';
 import { formatDateTime } from './format';
 import type { Page, WorkflowSummary } from './types';
 
-export function WorkflowsList() {
+/** The workflows, with a "New workflow" button for roles that may write them. */
+export function WorkflowsList({ canCreate = false }: { /** `workflows.write`: shows "New workflow". */ canCreate?: boolean }) {
+  const editable = canCreate;
+  return (
+    <div className="stack">
+      {editable && (
+        <div className="toolbar">
+          <span />
+          <Link href="/workflows/new" className="button button-primary" data-testid="new-workflow">
+            New workflow
+          </Link>
+        </div>
+      )}
+      <WorkflowsTable editable={editable} />
+    </div>
+  );
+}
+
+function WorkflowsTable({ editable }: { editable: boolean }) {
   const [workflows, setWorkflows] = useState<WorkflowSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -24,7 +42,7 @@ export function WorkflowsList() {
   if (workflows.length === 0) {
     return (
       <div className="empty" data-testid="workflows-empty">
-        <p>No workflows yet. Create one from a YAML or JSON document with the API:</p>
+        <p>No workflows yet. Create one {editable ? 'with New workflow, or ' : ''}from a YAML or JSON document with the API:</p>
         <pre className="code">{`curl -X POST $CONSOLE/api/v1/workflows \\
   -H "Authorization: Bearer $ORVANTA_API_KEY" \\
   -H "Content-Type: application/yaml" --data-binary @workflow.yaml`}</pre>

@@ -12,7 +12,7 @@ export default async function WorkflowsPage() {
       <div className="page-header">
         <h1>Workflows</h1>
       </div>
-      {permissions.includes('workflows.read') ? <WorkflowsList /> : <NoAccess role={role} thing="workflows" permission="workflows.read" />}
+      {permissions.includes('workflows.read') ? <WorkflowsList canCreate={permissions.includes('workflows.write')} /> : <NoAccess role={role} thing="workflows" permission="workflows.read" />}
     </div>
   );
 }

@@ -14,6 +14,7 @@ export default async function WorkflowPage({ params }: Props) {
     <WorkflowView
       workflowId={id}
       canRun={permissions.includes('runs.write')}
+      canEdit={permissions.includes('workflows.write')}
       canDeploy={permissions.includes('deployments.write')}
       canDeployProtected={permissions.includes('deployments.protected')}
       canReadMembers={permissions.includes('members.read')}
