@@ -94,6 +94,7 @@ describe('parking and approving', () => {
     expect(failed.error).toMatchObject({ class: 'ScriptError', nodeId: 'charge' });
     const [item] = await parkedOf(runId);
     expect(item).toMatchObject({ runId, nodeId: 'charge', errorClass: 'ScriptError', attempts: 2, status: 'parked', decidedBy: null });
+    expect((await api('GET', `/api/v1/runs/${runId}`)).body.parked).toBe(1);
 
     // Payload, error message and history are on the data plane, not in the Trash listing.
     expect(JSON.stringify(item)).not.toContain('card declined');
@@ -106,6 +107,7 @@ describe('parking and approving', () => {
     expect(approved.body).toMatchObject({ status: 'approved', payloadEdited: true });
     const done = await until(runId, 'succeeded');
     expect(done.error).toBeNull();
+    expect(done.parked).toBe(0);
     const after = await data(runId);
     // A fresh retry budget, and the run went on from `charge`: `enrich` ran once.
     expect(after.output).toEqual({ receipt: marker, attempt: 1 });
@@ -220,5 +222,16 @@ describe('the API', () => {
     const res = await api('POST', `/api/v1/trash/${item.id}/approve`, { payload: 'x'.repeat(11 * 1024 * 1024) });
     expect(res.status).toBe(413);
     expect((await api('GET', `/api/v1/trash/${item.id}`)).body.status).toBe('parked');
+  });
+});
+
+describe('a run whose only node parked', () => {
+  it('reopens and succeeds when the item is approved with a payload that works', async () => {
+    const { runId } = await start({ name: 'single', nodes: [js('charge', "export default (x) => { if (!x.card) throw new Error('card missing'); return { charged: x.card } }", { retry: { attempts: 1 } })] }, { order: 42 });
+    await until(runId, 'failed');
+    const [item] = await parkedOf(runId);
+    expect((await api('POST', `/api/v1/trash/${item.id}/approve`, { payload: { order: 42, card: 'visa-4242' } })).status).toBe(202);
+    await until(runId, 'succeeded');
+    expect((await data(runId)).output).toEqual({ charged: 'visa-4242' });
   });
 });

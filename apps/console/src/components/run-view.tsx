@@ -82,7 +82,11 @@ export function RunView({ runId, canCancel = true }: { runId: string; canCancel?
         settled = true;
       }
 
-      if (!isTerminal(next.status)) return true;
+      // A failed run with messages in the Trash may reopen when one is approved: keep watching.
+      if (!isTerminal(next.status) || next.parked > 0) {
+        settleTries.current = 0;
+        return true;
+      }
       // Terminal: one more read of the payloads, retried briefly if the data plane lags.
       if (settled || ++settleTries.current >= SETTLE_TRIES) {
         setLive(false);

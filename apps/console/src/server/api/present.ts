@@ -40,6 +40,7 @@ export function presentRun(run: RunWithNodes, data?: { href: string; expiresAt: 
     inputBytes: run.inputBytes,
     outputBytes: run.outputBytes,
     error: run.errorClass ? { class: run.errorClass, nodeId: run.errorNodeId } : null,
+    parked: run.parked ?? 0,
     nodes: order.map((id) => {
       const n = byId.get(id);
       return {

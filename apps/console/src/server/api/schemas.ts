@@ -76,6 +76,7 @@ export const runSchema = z
     inputBytes: z.number().int().nullable(),
     outputBytes: z.number().int().nullable(),
     error: z.object({ class: z.string(), nodeId: z.string().nullable() }).nullable(),
+    parked: z.number().int().openapi({ description: 'Messages of this run in the Trash, waiting for a decision or for an approval to reach the data plane. A failed run with parked messages reopens when one is approved.' }),
     nodes: z.array(runNodeSchema),
     links: z.object({
       self: z.string(),

@@ -13,7 +13,17 @@ import { newId } from '@orvanta/protocol';
 import { afterCursor, decodeCursor, page } from '../lib/pagination.ts';
 import { claimIdempotencyKey, idempotentRequest } from './idempotency.ts';
 
-export type RunWithNodes = Run & { nodes: RunNode[]; workflowVersion: WorkflowVersion; dataPlane: DataPlane };
+/** `parked`: how many of its messages wait in the Trash (absent where not looked up). */
+export type RunWithNodes = Run & { nodes: RunNode[]; workflowVersion: WorkflowVersion; dataPlane: DataPlane; parked?: number };
+
+/** Adds each run's count of Trash items still parked or approved but not yet applied on its data plane, in one query. */
+async function withParked<T extends Run>(db: Db, runs: T[]): Promise<(T & { parked: number })[]> {
+  const counts = runs.length
+    ? await db.trashItem.groupBy({ by: ['runId'], where: { tenantId: runs[0]!.tenantId, runId: { in: runs.map((r) => r.id) }, OR: [{ status: 'parked' }, { status: 'approved', appliedAt: null }] }, _count: { _all: true } })
+    : [];
+  const byRun = new Map(counts.map((c) => [c.runId, c._count._all]));
+  return runs.map((r) => ({ ...r, parked: byRun.get(r.id) ?? 0 }));
+}
 
 const include = { nodes: true, workflowVersion: true, dataPlane: true } as const;
 
@@ -108,7 +118,7 @@ export async function startRun(
 export async function getRun(db: Db, call: CallContext, runId: string): Promise<RunWithNodes> {
   const run = await db.run.findFirst({ where: { id: runId, tenantId: call.actor.tenantId }, include });
   authorize(call.actor, 'runs.read', run, notFound('Run', runId).detail);
-  return run!;
+  return (await withParked(db, [run!]))[0]!;
 }
 
 export async function findRuns(
@@ -128,7 +138,8 @@ export async function findRuns(
     take: query.limit + 1,
     include,
   });
-  return page(rows, query.limit);
+  const { items, nextCursor } = page(rows, query.limit);
+  return { items: await withParked(db, items), nextCursor };
 }
 
 export async function cancelRun(db: Db, call: CallContext, runId: string): Promise<RunWithNodes> {
