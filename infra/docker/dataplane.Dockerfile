@@ -13,6 +13,11 @@ RUN npm ci --workspace @orvanta/dataplane --include-workspace-root=false --omit=
  && PRISMA_SCHEMA_ENGINE_BINARY=/bin/false npx --yes prisma@7.10.1 generate --config prisma/dataplane/prisma.config.ts
 
 FROM node:20-bookworm-slim
+# bubblewrap and python3 for python and shell script nodes; they run only where
+# SCRIPT_LANGUAGES allows them (default: javascript,typescript).
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bubblewrap python3 \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production PORT=3100 HOST=0.0.0.0
 COPY --from=deps /app /app
