@@ -87,8 +87,11 @@ describe('runs in an environment', () => {
     const audit = await owner('GET', '/api/v1/audit?action=workflow.rolled_back');
     expect(audit.body.data[0]).toMatchObject({ before: { environment: 'production', version: 2 }, after: { environment: 'production', version: 1 } });
 
-    // Without an environment, a run takes the latest version, as before.
-    expect((await owner('POST', `/api/v1/workflows/${workflowId}/runs`, { input: {} })).body).toMatchObject({ environment: null, workflowVersion: 2 });
+    // Without an environment, a run takes the tenant's default environment (development, v1 there)…
+    expect((await owner('POST', `/api/v1/workflows/${workflowId}/runs`, { input: {} })).body).toMatchObject({ environment: 'development', workflowVersion: 1 });
+    // …and the latest version when nothing is deployed there.
+    const fresh = await owner('POST', '/api/v1/workflows', { name: `undeployed-${Date.now()}`, nodes: [{ id: 'a', type: 'transform', expression: '$' }] });
+    expect((await owner('POST', `/api/v1/workflows/${fresh.body.id}/runs`, { input: {} })).body).toMatchObject({ environment: null, workflowVersion: 1 });
   });
 
   it('refuse an environment the workflow is not deployed to', async () => {

@@ -64,7 +64,7 @@ describe('a run on the real path', () => {
     expect(wf.version).toBe(1);
     const run = await runToEnd(wf.id, { n: 20 });
     expect(run.status).toBe('succeeded');
-    expect(run.region).toBe('test');
+    expect(run.region).toBe('eu-local');
     expect(run.nodes.map((n: { id: string; status: string }) => [n.id, n.status])).toEqual([
       ['double', 'succeeded'],
       ['inc', 'succeeded'],

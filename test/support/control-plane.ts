@@ -26,7 +26,8 @@ export interface TestControlPlane {
   /** Adds a person with this role to the tenant; returns their user and membership ids. */
   member(tenantId: string, email: string, role: string): Promise<{ userId: string; membershipId: string }>;
   /** Registers a data plane and returns a one-time enrollment token. */
-  dataPlane(id: string): Promise<string>;
+  /** Registers a shared data plane (in eu-local unless told) and returns its enrollment token. */
+  dataPlane(id: string, region?: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -68,7 +69,7 @@ export async function startTestControlPlane(overrides: Partial<ControlPlaneConfi
       const membership = await db.membership.create({ data: { id: newId('mem'), tenantId, userId: user.id, role } });
       return { userId: user.id, membershipId: membership.id };
     },
-    dataPlane: async (id) => (await ensureDataPlane(db, { id, name: id, kind: 'shared', region: 'test' })).enrollmentToken,
+    dataPlane: async (id, region = 'eu-local') => (await ensureDataPlane(db, { id, name: id, kind: 'shared', region })).enrollmentToken,
     async stop() {
       if ('closeAllConnections' in server) server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

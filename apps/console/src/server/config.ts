@@ -22,6 +22,8 @@ export const controlPlaneConfigSchema = z.object({
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
   /** Console sessions last this long without signing in again. */
   SESSION_MAX_AGE_HOURS: z.coerce.number().positive().max(24 * 30).default(8),
+  /** Directory of the shared-region files (regions/*.yaml). Default: the nearest regions/ above the working directory. */
+  REGIONS_DIR: z.string().min(1).optional(),
 });
 export type ControlPlaneConfig = z.infer<typeof controlPlaneConfigSchema>;
 

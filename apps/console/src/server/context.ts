@@ -6,6 +6,7 @@ import { createDb } from './db/client.ts';
 import { createGatewayApp } from './dataplanes/gateway.ts';
 import { TokenSigner } from './dataplanes/signing.ts';
 import { createMailer } from './mail.ts';
+import { loadRegions, RegionCatalogue, regionsDir } from './regions/catalogue.ts';
 
 /**
  * The control plane's process-wide wiring, built on first use from the environment.
@@ -22,7 +23,8 @@ const store = globalThis as unknown as { [globalKey]?: ServerContext };
 
 export function createServerDeps(config: ServerDeps['config']): ServerDeps {
   const db = createDb(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX });
-  return { config, db, signer: new TokenSigner(db, config.AUTH_SECRET), mailer: createMailer(db, { smtpUrl: config.SMTP_URL, devOutbox: config.MAIL_DEV_OUTBOX, from: config.MAIL_FROM }) };
+  const regions = new RegionCatalogue(loadRegions(regionsDir(config.REGIONS_DIR)));
+  return { config, db, regions, signer: new TokenSigner(db, config.AUTH_SECRET), mailer: createMailer(db, { smtpUrl: config.SMTP_URL, devOutbox: config.MAIL_DEV_OUTBOX, from: config.MAIL_FROM }) };
 }
 
 export function createServerContext(deps: ServerDeps): ServerContext {

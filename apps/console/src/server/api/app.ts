@@ -16,6 +16,7 @@ import { registerMeRoutes } from './routes/me.ts';
 import { registerMemberRoutes } from './routes/members.ts';
 import { registerRunRoutes } from './routes/runs.ts';
 import { registerSecretRoutes } from './routes/secrets.ts';
+import { registerRegionRoutes } from './routes/regions.ts';
 import { registerSsoRoutes } from './routes/sso.ts';
 import { registerTrashRoutes } from './routes/trash.ts';
 import { registerWorkflowRoutes } from './routes/workflows.ts';
@@ -89,6 +90,7 @@ export function createApiApp(deps: ServerDeps) {
   registerApplicationRoutes(app, deps);
   registerSsoRoutes(app, deps);
   registerTrashRoutes(app, deps);
+  registerRegionRoutes(app, deps);
 
   app.get('/schema/workflow.json', (c) => c.json(workflowJsonSchema()));
   app.get('/openapi.json', (c) => c.json(openApiDocument(app)));

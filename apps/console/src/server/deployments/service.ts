@@ -3,6 +3,8 @@ import type { Actor, CallContext } from '../auth/actor.ts';
 import { authorize } from '../auth/authorize.ts';
 import { recordAudit } from '../audit.ts';
 import type { Db, Tx } from '../db/client.ts';
+import type { RegionCatalogue } from '../regions/catalogue.ts';
+import { assertPlacement, namedDataPlane } from '../regions/placement.ts';
 import { AppError, notFound } from '../errors.ts';
 
 /**
@@ -73,7 +75,13 @@ async function loadEnvironment(tx: Db | Tx, tenantId: string, name: string) {
   return env;
 }
 
-export async function deployWorkflow(db: Db, call: CallContext, workflowId: string, input: { environment: string; version?: number }) {
+/**
+ * Deploys a version to an environment, pinned to a data plane: the one named, else the one
+ * the environment's previous deployment used, else the tenant's home. Pinning to another data
+ * plane than before moves the workflow there (audited as such). The data plane must be one
+ * the tenant may use and its region policy allows.
+ */
+export async function deployWorkflow(db: Db, call: CallContext, regions: RegionCatalogue, workflowId: string, input: { environment: string; version?: number; dataPlaneId?: string }) {
   const { actor } = call;
   return db.$transaction(async (tx) => {
     const workflow = await tx.workflow.findFirst({ where: { id: workflowId, tenantId: actor.tenantId } });
@@ -94,17 +102,34 @@ export async function deployWorkflow(db: Db, call: CallContext, workflowId: stri
     // Serialise deploys of one workflow so "previous" in the audit trail is exact.
     await tx.$queryRaw`SELECT 1 FROM "Workflow" WHERE "id" = ${workflowId} FOR UPDATE`;
     const previous = await tx.deployment.findFirst({ where: { workflowId, environmentId: env.id }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+    const tenant = await tx.tenant.findUniqueOrThrow({ where: { id: actor.tenantId } });
+    const pinnedId = input.dataPlaneId ?? previous?.dataPlaneId ?? tenant.homeDataPlaneId;
+    if (!pinnedId) throw new AppError('unprocessable', 'No data plane', 'This tenant has no data plane to deploy to. Choose a home region (PUT /api/v1/region-policy) or name a dataPlaneId.');
+    const dataPlane = await namedDataPlane(tx, actor.tenantId, pinnedId);
+    assertPlacement(regions, tenant, dataPlane, `Deploying to "${env.name}"`);
     const deployment = await tx.deployment.create({
-      data: { id: newId('dep'), tenantId: actor.tenantId, workflowId, environmentId: env.id, workflowVersionId: target.id, version, createdBy: `${actor.type}:${actor.id}` },
+      data: { id: newId('dep'), tenantId: actor.tenantId, workflowId, environmentId: env.id, workflowVersionId: target.id, version, dataPlaneId: dataPlane.id, createdBy: `${actor.type}:${actor.id}` },
       include: { environment: true },
     });
+    const movedFrom = previous ? (previous.dataPlaneId ?? tenant.homeDataPlaneId) : null;
+    if (previous && movedFrom !== dataPlane.id) {
+      await recordAudit(tx, {
+        tenantId: actor.tenantId,
+        actor,
+        action: 'workflow.moved',
+        target: { type: 'workflow', id: workflowId },
+        before: { environment: env.name, dataPlaneId: movedFrom },
+        after: { environment: env.name, dataPlaneId: dataPlane.id, region: dataPlane.region },
+        meta: call.meta,
+      });
+    }
     await recordAudit(tx, {
       tenantId: actor.tenantId,
       actor,
       action: previous && previous.version > version ? 'workflow.rolled_back' : 'workflow.deployed',
       target: { type: 'workflow', id: workflowId },
-      before: previous ? { environment: env.name, version: previous.version } : null,
-      after: { environment: env.name, version, deploymentId: deployment.id },
+      before: previous ? { environment: env.name, version: previous.version, dataPlaneId: previous.dataPlaneId } : null,
+      after: { environment: env.name, version, deploymentId: deployment.id, dataPlaneId: dataPlane.id },
       meta: call.meta,
     });
     return deployment;
@@ -118,17 +143,28 @@ export async function listDeployments(db: Db, call: CallContext, workflowId: str
 }
 
 /**
- * The version a run in `environment` uses: the live deployment there. A key bound to an
- * environment runs there by default and nowhere else.
+ * The version a run uses and where it runs: the live deployment of the environment named (or
+ * the key's bound environment, else the tenant's default environment), on the data plane it
+ * is pinned to. Without a name and with nothing deployed in the default environment, the
+ * latest version runs on the tenant's home data plane. A key bound to an environment runs
+ * there by default and nowhere else.
  */
-export async function versionForRun(tx: Tx, actor: Actor, workflowId: string, latestVersion: number, environment: string | undefined) {
-  const envName = environment ?? (actor.type === 'api_key' ? (actor.environment ?? undefined) : undefined);
-  if (!envName) return { environment: null, version: latestVersion };
+export async function versionForRun(
+  tx: Tx,
+  actor: Actor,
+  workflowId: string,
+  latestVersion: number,
+  environment: string | undefined,
+): Promise<{ environment: string | null; version: number; dataPlaneId: string | null }> {
+  const named = environment ?? (actor.type === 'api_key' ? (actor.environment ?? undefined) : undefined);
+  const tenant = await tx.tenant.findUniqueOrThrow({ where: { id: actor.tenantId } });
+  const envName = named ?? tenant.defaultEnvironment;
   assertKeyEnvironment(actor, envName);
-  const env = await loadEnvironment(tx, actor.tenantId, envName);
-  const live = await tx.deployment.findFirst({ where: { workflowId, environmentId: env.id }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+  const env = named ? await loadEnvironment(tx, actor.tenantId, envName) : await tx.environment.findUnique({ where: { tenantId_name: { tenantId: actor.tenantId, name: envName } } });
+  const live = env ? await tx.deployment.findFirst({ where: { workflowId, environmentId: env.id }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }) : null;
   if (!live) {
+    if (!named) return { environment: null, version: latestVersion, dataPlaneId: tenant.homeDataPlaneId };
     throw new AppError('unprocessable', 'Not deployed', `This workflow has no deployment in "${envName}". Deploy a version first: POST /api/v1/workflows/${workflowId}/deployments.`);
   }
-  return { environment: envName, version: live.version };
+  return { environment: envName, version: live.version, dataPlaneId: live.dataPlaneId ?? tenant.homeDataPlaneId };
 }

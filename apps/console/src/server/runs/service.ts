@@ -9,6 +9,8 @@ import type { DataPlane, Run, RunNode, WorkflowVersion } from '../db/generated/c
 import { enqueueCommand, wake } from '../dataplanes/outbox.ts';
 import type { TokenSigner } from '../dataplanes/signing.ts';
 import { AppError, notFound } from '../errors.ts';
+import type { RegionCatalogue } from '../regions/catalogue.ts';
+import { assertPlacement } from '../regions/placement.ts';
 import { newId } from '@orvanta/protocol';
 import { afterCursor, decodeCursor, page } from '../lib/pagination.ts';
 import { claimIdempotencyKey, idempotentRequest } from './idempotency.ts';
@@ -33,7 +35,7 @@ export type StartedRun = RunWithNodes & { replayed: boolean };
 export async function startRun(
   db: Db,
   call: CallContext,
-  request: { workflowId: string; input: unknown; trigger: 'api' | 'manual'; maxPayloadBytes: number; environment?: string; idempotencyKey?: string; hashSecret?: string },
+  request: { workflowId: string; input: unknown; trigger: 'api' | 'manual'; maxPayloadBytes: number; regions: RegionCatalogue; environment?: string; idempotencyKey?: string; hashSecret?: string },
 ): Promise<StartedRun> {
   const { actor } = call;
   const workflow = await db.workflow.findFirst({ where: { id: request.workflowId, tenantId: actor.tenantId } });
@@ -53,7 +55,7 @@ export async function startRun(
           environment: request.environment ?? (actor.type === 'api_key' ? actor.environment : null),
           input: request.input,
         });
-  const tenant = await db.tenant.findUniqueOrThrow({ where: { id: actor.tenantId }, include: { homeDataPlane: true } });
+  const tenant = await db.tenant.findUniqueOrThrow({ where: { id: actor.tenantId } });
 
   const started = await db.$transaction(async (tx) => {
     const chosen = await versionForRun(tx, actor, workflow!.id, workflow!.latestVersion, request.environment);
@@ -61,10 +63,12 @@ export async function startRun(
     // A replay needs what a new run needs (above), except a data plane: it starts nothing.
     const earlier = keyed && (await claimIdempotencyKey(tx, keyed, id));
     if (earlier) return { replayOf: earlier };
-    const dataPlane = tenant.homeDataPlane;
+    // A run executes where its deployment is pinned (or on the home data plane), if the policy allows it there now.
+    const dataPlane = chosen.dataPlaneId ? await tx.dataPlane.findUnique({ where: { id: chosen.dataPlaneId } }) : null;
     if (!dataPlane || dataPlane.status === 'revoked') {
-      throw new AppError('unprocessable', 'No data plane', 'This tenant has no active data plane to run workflows on. Ask an admin to enroll one.');
+      throw new AppError('unprocessable', 'No data plane', chosen.environment ? `The "${chosen.environment}" deployment is pinned to a data plane that is gone or revoked. Deploy it to another one.` : 'This tenant has no active data plane to run workflows on. Choose a home region (PUT /api/v1/region-policy) or ask an admin to enroll one.');
     }
+    assertPlacement(request.regions, tenant, dataPlane, chosen.environment ? `A run of the "${chosen.environment}" deployment` : 'This run');
     const version = await tx.workflowVersion.findUniqueOrThrow({
       where: { workflowId_version: { workflowId: workflow!.id, version: chosen.version } },
     });

@@ -9,7 +9,16 @@ const environmentSchema = z
   .object({ id: z.string(), name: z.string(), protected: z.boolean().openapi({ description: 'Deploys need deployments.protected (owner, admin).' }), createdAt: z.string() })
   .openapi('Environment');
 const deploymentSchema = z
-  .object({ id: z.string(), workflowId: z.string(), environment: z.string(), version: z.number().int(), createdBy: z.string().nullable(), createdAt: z.string(), live: z.boolean() })
+  .object({
+    id: z.string(),
+    workflowId: z.string(),
+    environment: z.string(),
+    version: z.number().int(),
+    dataPlaneId: z.string().nullable().openapi({ description: "Where its runs execute; null on deployments made before pinning (they use the tenant's home data plane)." }),
+    createdBy: z.string().nullable(),
+    createdAt: z.string(),
+    live: z.boolean(),
+  })
   .openapi('Deployment');
 const nameParam = z.object({ name: z.string().min(1).max(64).openapi({ param: { name: 'name', in: 'path' } }) });
 
@@ -19,6 +28,7 @@ const presentDeployment = (d: Deployment & { environment: Environment }, live: b
   workflowId: d.workflowId,
   environment: d.environment.name,
   version: d.version,
+  dataPlaneId: d.dataPlaneId,
   createdBy: d.createdBy,
   createdAt: d.createdAt.toISOString(),
   live,
@@ -67,17 +77,21 @@ export function registerDeploymentRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerD
           content: {
             'application/json': {
               schema: z
-                .object({ environment: z.string().min(1).max(64), version: z.number().int().positive().optional().openapi({ description: 'Default: the latest version.' }) })
+                .object({
+                  environment: z.string().min(1).max(64),
+                  version: z.number().int().positive().optional().openapi({ description: 'Default: the latest version.' }),
+                  dataPlaneId: z.string().min(1).max(64).optional().openapi({ description: "The data plane runs of this deployment execute on. Default: the environment's current one, else the tenant's home. Another one than before moves the workflow (audited)." }),
+                })
                 .strict()
                 .openapi('DeploymentRequest'),
             },
           },
         },
       },
-      responses: { 201: { description: 'Deployed', content: { 'application/json': { schema: deploymentSchema } } }, ...problems, 422: problem('Unknown environment') },
+      responses: { 201: { description: 'Deployed', content: { 'application/json': { schema: deploymentSchema } } }, ...problems, 422: problem('Unknown environment or data plane, or a data plane outside the region policy') },
     }),
     async (c) => {
-      const deployment = await deployWorkflow(db, c.get('call'), c.req.valid('param').id, c.req.valid('json'));
+      const deployment = await deployWorkflow(db, c.get('call'), deps.regions, c.req.valid('param').id, c.req.valid('json'));
       return c.json(presentDeployment(deployment, true), 201);
     },
   );

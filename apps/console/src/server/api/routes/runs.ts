@@ -50,6 +50,7 @@ export function registerRunRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDeps) {
         environment: body.environment,
         trigger: 'api',
         maxPayloadBytes: config.MAX_PAYLOAD_BYTES,
+        regions: deps.regions,
         idempotencyKey: c.req.valid('header')[IDEMPOTENCY_KEY_HEADER],
         hashSecret: config.AUTH_SECRET,
       });
