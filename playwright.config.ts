@@ -77,7 +77,8 @@ if (process.env.E2E_OWNER_PID === String(process.pid) && !process.env.E2E_KEEP) 
   process.once('exit', () => {
     rmSync(home, { recursive: true, force: true });
     const state = {
-      databases: [serverEnv.DATABASE_URL, serverEnv.DATAPLANE_DATABASE_URL].filter(Boolean),
+      // npm start's second region (us-local) keeps its data plane in a sibling database.
+      databases: [serverEnv.DATABASE_URL, serverEnv.DATAPLANE_DATABASE_URL, serverEnv.DATAPLANE_DATABASE_URL && `${serverEnv.DATAPLANE_DATABASE_URL}_us_local`].filter(Boolean),
       redisUrl: serverEnv.REDIS_URL,
       redisPrefix: serverEnv.REDIS_PREFIX,
     };

@@ -1,8 +1,10 @@
 /**
  * `npm start`: the whole platform on one machine — the control plane (console + API) and
- * one shared-region data plane that enrolls itself with it, plus a demo tenant.
+ * the two local shared regions of regions/ (eu-local and us-local), each a data plane of
+ * its own (its own database and Redis key space) that enrolls itself, plus demo tenants.
  *
- * DATABASE_URL, DATAPLANE_DATABASE_URL and REDIS_URL point it at real servers; left
+ * DATABASE_URL, DATAPLANE_DATABASE_URL and REDIS_URL point it at real servers (the second
+ * region's database is a sibling of DATAPLANE_DATABASE_URL's, named with its region); left
  * unset, embedded ones are started (PGlite and a Redis child) with their data kept under
  * ORVANTA_HOME (default ./.orvanta), so a second start reuses the demo data.
  */
@@ -35,11 +37,24 @@ const envSchema = z.object({
 });
 
 // Two demo tenants, so isolation can be seen at once: sign in as one, try the other's key.
+// Acme is at home in the EU region, Globex in the US one.
 const DEMO_TENANTS = [
-  { slug: 'acme', name: 'Acme Corp', email: 'owner@acme.test', ownerName: 'Ada Owner' },
-  { slug: 'globex', name: 'Globex Inc', email: 'owner@globex.test', ownerName: 'Hank Owner' },
+  { slug: 'acme', name: 'Acme Corp', email: 'owner@acme.test', ownerName: 'Ada Owner', region: 'eu-local' },
+  { slug: 'globex', name: 'Globex Inc', email: 'owner@globex.test', ownerName: 'Hank Owner', region: 'us-local' },
 ];
-const LOCAL_DATA_PLANE = { id: 'dp_local_shared', name: 'Local shared region', kind: 'shared' as const, region: 'local' };
+/** The local shared regions (regions/*.yaml), each served by one data plane; ports count up from DATAPLANE_PORT. */
+const LOCAL_REGIONS = [
+  { region: 'eu-local', id: 'dp_eu_local', name: 'Europe (local) shared data plane' },
+  { region: 'us-local', id: 'dp_us_local', name: 'United States (local) shared data plane' },
+];
+
+/** The database of the n-th region's data plane: the URL given for the first, a sibling named after the region for the others. */
+function regionDatabaseUrl(url: string, region: string, index: number): string {
+  if (index === 0) return url;
+  const sibling = new URL(url);
+  sibling.pathname = `${sibling.pathname.replace(/\/$/, '')}_${region.replaceAll('-', '_')}`;
+  return sibling.toString();
+}
 
 const cleanups: (() => Promise<void>)[] = [];
 const children: Child[] = [];
@@ -97,7 +112,12 @@ async function main() {
     return { url: pg.url, poolEnv: { DATABASE_POOL_MAX: String(pg.poolMax) } };
   }
   const { url: controlUrl, poolEnv: controlPool } = await database(env.DATABASE_URL, 'control plane', 'pg-control');
-  const { url: dataPlaneUrl, poolEnv: dataPlanePool } = await database(env.DATAPLANE_DATABASE_URL, 'data plane', 'pg-dataplane');
+  const regionPlanes: ((typeof LOCAL_REGIONS)[number] & { port: number; database: string; poolEnv: { DATABASE_POOL_MAX?: string }; enrollmentToken?: string })[] = [];
+  for (const [index, spec] of LOCAL_REGIONS.entries()) {
+    const given = env.DATAPLANE_DATABASE_URL ? regionDatabaseUrl(env.DATAPLANE_DATABASE_URL, spec.region, index) : undefined;
+    const { url, poolEnv } = await database(given, `data plane ${spec.region}`, `pg-dataplane-${spec.region}`);
+    regionPlanes.push({ ...spec, port: env.DATAPLANE_PORT + index, database: url, poolEnv });
+  }
   let redisUrl = env.REDIS_URL;
   if (!redisUrl) {
     const redis = await startEmbeddedRedis();
@@ -106,7 +126,7 @@ async function main() {
     notes.push('redis: embedded redis-server child (set REDIS_URL to use a real server)');
   }
 
-  for (const [plane, url] of [['control', controlUrl], ['dataplane', dataPlaneUrl]] as const) {
+  for (const [plane, url] of [['control', controlUrl] as const, ...regionPlanes.map((r) => ['dataplane', r.database] as const)]) {
     const { applied } = await migrate({ connectionString: url, plane });
     if (applied.length) notes.push(`${plane} migrations applied: ${applied.join(', ')}`);
   }
@@ -115,12 +135,15 @@ async function main() {
   const demoFile = path.join(env.ORVANTA_HOME, 'demo.json');
   const consoleUrl = `http://localhost:${env.PORT}`;
   const db = createDb(controlUrl, { max: 1 });
-  const { enrollmentToken } = await ensureDataPlane(db, LOCAL_DATA_PLANE);
+  for (const plane of regionPlanes) {
+    plane.enrollmentToken = (await ensureDataPlane(db, { id: plane.id, name: plane.name, kind: 'shared', region: plane.region })).enrollmentToken;
+  }
   const saved = readJson<DemoCredentials & { tenants?: DemoCredentials[] }>(demoFile);
   const tenants: DemoCredentials[] = [];
-  for (const spec of DEMO_TENANTS) {
+  for (const { region, ...spec } of DEMO_TENANTS) {
     const previous = saved?.tenants?.find((t) => t.slug === spec.slug) ?? (saved?.slug === spec.slug ? saved : undefined);
-    const { tenantId: _t, userId: _u, ...credentials } = await ensureTenant(db, spec, LOCAL_DATA_PLANE.id, previous);
+    const home = regionPlanes.find((r) => r.region === region)!;
+    const { tenantId: _t, userId: _u, ...credentials } = await ensureTenant(db, spec, home.id, previous);
     tenants.push(credentials);
   }
   const demo = tenants[0]!;
@@ -151,27 +174,32 @@ async function main() {
   void consoleChild.exited.then((code) => !shuttingDown && (console.error(`The console exited (${code}).`), shutdown(1)));
   await waitFor('console', async () => (await fetch(`${consoleUrl}/api/v1/openapi.json`)).ok, { timeoutMs: 60_000, abortIf: consoleChild.exited });
 
-  const dataPlaneChild = startChild('dataplane', process.execPath, ['--import', 'tsx', path.join(root, 'services/dataplane/src/main.ts'), 'all'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      DATABASE_URL: dataPlaneUrl,
-      ...dataPlanePool,
-      REDIS_URL: redisUrl,
-      REDIS_PREFIX: env.REDIS_PREFIX,
-      CONTROL_PLANE_URL: consoleUrl,
-      ENROLLMENT_TOKEN: enrollmentToken,
-      PORT: String(env.DATAPLANE_PORT),
-      HOST: '127.0.0.1',
-      PUBLIC_URL: `http://localhost:${env.DATAPLANE_PORT}`,
-    },
-  });
-  children.push(dataPlaneChild);
-  void dataPlaneChild.exited.then((code) => !shuttingDown && (console.error(`The data plane exited (${code}).`), shutdown(1)));
-  await waitFor('data plane', async () => ((await (await fetch(`http://127.0.0.1:${env.DATAPLANE_PORT}/healthz`)).json()) as { ready: boolean }).ready, {
-    timeoutMs: 60_000,
-    abortIf: dataPlaneChild.exited,
-  });
+  // One data-plane process per region, each with its own database and Redis key space.
+  await Promise.all(
+    regionPlanes.map(async (plane) => {
+      const child = startChild(`dataplane ${plane.region}`, process.execPath, ['--import', 'tsx', path.join(root, 'services/dataplane/src/main.ts'), 'all'], {
+        cwd: root,
+        env: {
+          ...process.env,
+          DATABASE_URL: plane.database,
+          ...plane.poolEnv,
+          REDIS_URL: redisUrl,
+          REDIS_PREFIX: `${env.REDIS_PREFIX}:${plane.region}`,
+          CONTROL_PLANE_URL: consoleUrl,
+          ENROLLMENT_TOKEN: plane.enrollmentToken,
+          PORT: String(plane.port),
+          HOST: '127.0.0.1',
+          PUBLIC_URL: `http://localhost:${plane.port}`,
+        },
+      });
+      children.push(child);
+      void child.exited.then((code) => !shuttingDown && (console.error(`The ${plane.region} data plane exited (${code}).`), shutdown(1)));
+      await waitFor(`data plane ${plane.region}`, async () => ((await (await fetch(`http://127.0.0.1:${plane.port}/healthz`)).json()) as { ready: boolean }).ready, {
+        timeoutMs: 60_000,
+        abortIf: child.exited,
+      });
+    }),
+  );
 
   // The first tenant's fields stay at the top level (scripts read them); every tenant is in `tenants`.
   const credentials = { slug: demo.slug, email: demo.email, password: demo.password, apiKey: demo.apiKey, consoleUrl, tenants };
@@ -188,8 +216,7 @@ async function main() {
       ...tenants.map((t) => `Tenant ${t.slug}: login ${t.email} / ${t.password}, API key: ${t.apiKey}`),
       ...(mailNote ? [mailNote] : []),
       `Control-plane database: ${maskUrl(controlUrl)}`,
-      `Data plane ${LOCAL_DATA_PLANE.id} database: ${maskUrl(dataPlaneUrl)}`,
-      `Data plane ${LOCAL_DATA_PLANE.id} ingress: http://localhost:${env.DATAPLANE_PORT}`,
+      ...regionPlanes.map((p) => `Region ${p.region}: data plane ${p.id}, ingress http://localhost:${p.port}, database ${maskUrl(p.database)}`),
       `Redis: ${maskUrl(redisUrl)}`,
       '',
       'Try it:',

@@ -139,3 +139,37 @@ describe('pinning and the region policy', () => {
     expect(JSON.stringify((await owner('GET', '/api/v1/data-planes')).body)).not.toContain('dp_other_dedicated');
   });
 });
+
+describe('triggers follow the default environment’s deployment', () => {
+  it('serves the webhook on the data plane the deployment is pinned to, with the deployed version, and stops it where it was', async () => {
+    expect((await owner('PUT', '/api/v1/region-policy', { homeRegion: 'eu-local', allowedRegions: [] })).status).toBe(200);
+    const created = await owner('POST', '/api/v1/workflows', { name: 'hooked', nodes: [{ id: 'v', type: 'transform', expression: "{ 'version': 1 }" }] });
+    const id = created.body.id as string;
+    await owner('PUT', `/api/v1/workflows/${id}`, { name: 'hooked', nodes: [{ id: 'v', type: 'transform', expression: "{ 'version': 2 }" }] });
+    // Not deployed: the home data plane (EU) serves the latest version.
+    const onHome = (await owner('GET', `/api/v1/workflows/${id}`)).body.links.webhook as string;
+    expect(new URL(onHome).origin).toBe(new URL(eu.url).origin);
+    const post = (url: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    // Registration travels through the command channel: post until a run of the expected version comes out.
+    const hookRun = (url: string, version: number) =>
+      eventually(`${url} to start a v${version} run`, async () => {
+        const r = await post(url);
+        if (r.status !== 202) return undefined;
+        const { runId } = (await r.json()) as { runId: string };
+        const run = await eventually('the hook run to finish', async () => {
+          const got = (await owner('GET', `/api/v1/runs/${runId}`)).body;
+          return got.status === 'succeeded' ? got : undefined;
+        });
+        return run.workflowVersion === version ? run : undefined;
+      });
+    expect(await hookRun(onHome, 2)).toMatchObject({ dataPlaneId: 'dp_eu' });
+
+    // Deployed (v1, a rollback from the latest) to development on the US data plane: the hook moves there.
+    expect((await owner('POST', `/api/v1/workflows/${id}/deployments`, { environment: 'development', version: 1, dataPlaneId: 'dp_us' })).status).toBe(201);
+    const onUs = (await owner('GET', `/api/v1/workflows/${id}`)).body.links.webhook as string;
+    expect(new URL(onUs).origin).toBe(new URL(us.url).origin);
+    expect(await hookRun(onUs, 1)).toMatchObject({ dataPlaneId: 'dp_us' });
+    // The EU data plane no longer answers for it.
+    await eventually('the EU data plane to drop the hook', async () => (await post(onHome)).status === 404);
+  });
+});

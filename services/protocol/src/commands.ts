@@ -57,7 +57,21 @@ export const secretDeleteCommandSchema = z.object({
  */
 export const triggersRegisterCommandSchema = z.object({
   type: z.literal('triggers.register'),
-  payload: z.object({ tenantId: z.string(), workflowId: z.string(), tokenHash: z.string(), workflowVersion: workflowVersionRefSchema }),
+  payload: z.object({
+    tenantId: z.string(),
+    workflowId: z.string(),
+    tokenHash: z.string(),
+    workflowVersion: workflowVersionRefSchema,
+    /** The version deployed to the tenant's default environment: applied even when older (a rollback). */
+    deployed: z.boolean().optional(),
+  }),
+  customerData: z.null().optional(),
+});
+
+/** The workflow's triggers moved to another data plane: this one stops serving its webhook and schedule. */
+export const triggersUnregisterCommandSchema = z.object({
+  type: z.literal('triggers.unregister'),
+  payload: z.object({ tenantId: z.string(), workflowId: z.string() }),
   customerData: z.null().optional(),
 });
 
@@ -86,7 +100,7 @@ export const trashResolveCommandSchema = z.object({
   customerData: z.object({ payload: z.unknown() }).nullable().optional(),
 });
 
-export const commandBodySchema = z.discriminatedUnion('type', [trashResolveCommandSchema, applicationPutCommandSchema, runStartCommandSchema, runCancelCommandSchema, secretPutCommandSchema, secretDeleteCommandSchema, triggersRegisterCommandSchema]);
+export const commandBodySchema = z.discriminatedUnion('type', [triggersUnregisterCommandSchema, trashResolveCommandSchema, applicationPutCommandSchema, runStartCommandSchema, runCancelCommandSchema, secretPutCommandSchema, secretDeleteCommandSchema, triggersRegisterCommandSchema]);
 export type CommandBody = z.infer<typeof commandBodySchema>;
 export type CommandType = CommandBody['type'];
 

@@ -32,10 +32,12 @@ export async function ensureTenant(db: Db, spec: DemoTenantSpec, homeDataPlaneId
   return db.$transaction(async (tx) => {
     let tenant = await tx.tenant.findUnique({ where: { slug: spec.slug } });
     if (!tenant) {
-      tenant = await tx.tenant.create({ data: { id: newId('ten'), slug: spec.slug, name: spec.name, homeDataPlaneId } });
+      const home = homeDataPlaneId ? await tx.dataPlane.findUnique({ where: { id: homeDataPlaneId } }) : null;
+      tenant = await tx.tenant.create({ data: { id: newId('ten'), slug: spec.slug, name: spec.name, homeDataPlaneId, homeRegion: home?.kind === 'shared' ? home.region : null } });
       await recordAudit(tx, { tenantId: tenant.id, actor: SYSTEM, action: 'tenant.created', target: { type: 'tenant', id: tenant.id }, after: { slug: spec.slug, name: spec.name } });
     } else if (homeDataPlaneId && tenant.homeDataPlaneId !== homeDataPlaneId) {
-      tenant = await tx.tenant.update({ where: { id: tenant.id }, data: { homeDataPlaneId } });
+      const home = await tx.dataPlane.findUnique({ where: { id: homeDataPlaneId } });
+      tenant = await tx.tenant.update({ where: { id: tenant.id }, data: { homeDataPlaneId, ...(home?.kind === 'shared' ? { homeRegion: home.region } : {}) } });
     }
 
     let user = await tx.user.findUnique({ where: { email: spec.email } });

@@ -47,16 +47,23 @@ async function applyCommandIn(tx: Tx, command: CommandEnvelope, secrets: SecretS
       await secrets.put(tx, command.payload.tenantId, command.payload.name, command.payload.version, command.customerData.value);
       break;
     case 'triggers.register': {
-      const { tenantId, workflowId, tokenHash, workflowVersion } = command.payload;
+      const { tenantId, workflowId, tokenHash, workflowVersion, deployed } = command.payload;
       await storeVersion(tx, tenantId, workflowVersion);
-      // Registrations can arrive out of order after a reconnect: keep the newest version.
+      // A deployment's version is applied as is (a rollback is older). Otherwise keep the
+      // newest version, should saves arrive out of order.
       const current = await tx.webhook.findUnique({ where: { tokenHash } });
-      const currentVersion = current ? await tx.workflowVersion.findUnique({ where: { id: current.workflowVersionId } }) : null;
-      if (!currentVersion || currentVersion.version <= workflowVersion.version) {
+      const currentVersion = current && !deployed ? await tx.workflowVersion.findUnique({ where: { id: current.workflowVersionId } }) : null;
+      if (deployed || !currentVersion || currentVersion.version <= workflowVersion.version) {
         await tx.webhook.upsert({ where: { tokenHash }, create: { tokenHash, tenantId, workflowId, workflowVersionId: workflowVersion.id }, update: { workflowVersionId: workflowVersion.id } });
         const schedule = (workflowVersion.document as { triggers?: { schedule?: ScheduleTriggerSpec } }).triggers?.schedule;
         await syncSchedule(tx, { tenantId, workflowId, workflowVersionId: workflowVersion.id, schedule });
       }
+      break;
+    }
+    case 'triggers.unregister': {
+      const { tenantId, workflowId } = command.payload;
+      await tx.webhook.deleteMany({ where: { tenantId, workflowId } });
+      await tx.schedule.deleteMany({ where: { tenantId, workflowId } });
       break;
     }
     case 'application.put': {

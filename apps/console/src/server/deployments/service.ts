@@ -5,7 +5,9 @@ import { recordAudit } from '../audit.ts';
 import type { Db, Tx } from '../db/client.ts';
 import type { RegionCatalogue } from '../regions/catalogue.ts';
 import { assertPlacement, namedDataPlane } from '../regions/placement.ts';
+import { wake } from '../dataplanes/outbox.ts';
 import { AppError, notFound } from '../errors.ts';
+import { syncTriggers, triggerTarget } from '../workflows/webhooks.ts';
 
 /**
  * Environments and deployments. Every tenant starts with `development` and a protected
@@ -81,9 +83,16 @@ async function loadEnvironment(tx: Db | Tx, tenantId: string, name: string) {
  * plane than before moves the workflow there (audited as such). The data plane must be one
  * the tenant may use and its region policy allows.
  */
-export async function deployWorkflow(db: Db, call: CallContext, regions: RegionCatalogue, workflowId: string, input: { environment: string; version?: number; dataPlaneId?: string }) {
+export async function deployWorkflow(
+  db: Db,
+  call: CallContext,
+  deps: { regions: RegionCatalogue; authSecret: string },
+  workflowId: string,
+  input: { environment: string; version?: number; dataPlaneId?: string },
+) {
   const { actor } = call;
-  return db.$transaction(async (tx) => {
+  const { regions } = deps;
+  const { deployment, woken } = await db.$transaction(async (tx) => {
     const workflow = await tx.workflow.findFirst({ where: { id: workflowId, tenantId: actor.tenantId } });
     authorize(actor, 'deployments.write', workflow, notFound('Workflow', workflowId).detail);
     assertKeyEnvironment(actor, input.environment);
@@ -103,6 +112,8 @@ export async function deployWorkflow(db: Db, call: CallContext, regions: RegionC
     await tx.$queryRaw`SELECT 1 FROM "Workflow" WHERE "id" = ${workflowId} FOR UPDATE`;
     const previous = await tx.deployment.findFirst({ where: { workflowId, environmentId: env.id }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
     const tenant = await tx.tenant.findUniqueOrThrow({ where: { id: actor.tenantId } });
+    // The default environment's deployment carries the workflow's triggers: note where they are now.
+    const triggersBefore = env.name === tenant.defaultEnvironment ? await triggerTarget(tx, workflow!) : null;
     const pinnedId = input.dataPlaneId ?? previous?.dataPlaneId ?? tenant.homeDataPlaneId;
     if (!pinnedId) throw new AppError('unprocessable', 'No data plane', 'This tenant has no data plane to deploy to. Choose a home region (PUT /api/v1/region-policy) or name a dataPlaneId.');
     const dataPlane = await namedDataPlane(tx, actor.tenantId, pinnedId);
@@ -132,8 +143,11 @@ export async function deployWorkflow(db: Db, call: CallContext, regions: RegionC
       after: { environment: env.name, version, deploymentId: deployment.id, dataPlaneId: dataPlane.id },
       meta: call.meta,
     });
-    return deployment;
+    const woken = env.name === tenant.defaultEnvironment ? await syncTriggers(tx, deps.authSecret, workflow!, triggersBefore?.dataPlane) : [];
+    return { deployment, woken };
   });
+  for (const id of woken) wake(id);
+  return deployment;
 }
 
 export async function listDeployments(db: Db, call: CallContext, workflowId: string) {

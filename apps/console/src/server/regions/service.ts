@@ -3,7 +3,9 @@ import { authorize } from '../auth/authorize.ts';
 import { recordAudit } from '../audit.ts';
 import type { Db } from '../db/client.ts';
 import type { DataPlane } from '../db/generated/client.ts';
+import { wake } from '../dataplanes/outbox.ts';
 import { AppError } from '../errors.ts';
+import { syncTriggers, triggerTarget } from '../workflows/webhooks.ts';
 import { ONPREM, type RegionCatalogue } from './catalogue.ts';
 import { dataPlaneForRegion, placeOf } from './placement.ts';
 
@@ -53,7 +55,13 @@ export interface PolicyConflict {
  * one); new runs without a pinned deployment go there. Live deployments the policy no longer
  * allows are listed in the answer: their runs are refused until they are moved.
  */
-export async function putRegionPolicy(db: Db, call: CallContext, regions: RegionCatalogue, input: { homeRegion: string; allowedRegions: string[] }): Promise<RegionPolicy & { conflicts: PolicyConflict[] }> {
+export async function putRegionPolicy(
+  db: Db,
+  call: CallContext,
+  deps: { regions: RegionCatalogue; authSecret: string },
+  input: { homeRegion: string; allowedRegions: string[] },
+): Promise<RegionPolicy & { conflicts: PolicyConflict[] }> {
+  const { regions } = deps;
   authorize(call.actor, 'settings.write');
   const allowed = [...new Set(input.allowedRegions)];
   const errors: { path: string; message: string }[] = [];
@@ -65,22 +73,31 @@ export async function putRegionPolicy(db: Db, call: CallContext, regions: Region
   if (errors.length) throw new AppError('validation_failed', 'Invalid region policy', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
 
   const tenantId = call.actor.tenantId;
+  const woken = new Set<string>();
   const result = await db.$transaction(async (tx) => {
-    const before = await tx.tenant.findUniqueOrThrow({ where: { id: tenantId } });
+    const tenantBefore = await tx.tenant.findUniqueOrThrow({ where: { id: tenantId } });
     const home = await dataPlaneForRegion(tx, tenantId, input.homeRegion);
     if (!home) throw new AppError('unprocessable', 'Region not served', `No data plane serves ${input.homeRegion} yet, so it cannot be the home region. Choose another region or ask the operator to start one there.`);
+    // Triggers of workflows without a default-environment deployment follow the home data plane.
+    const workflows = await tx.workflow.findMany({ where: { tenantId } });
+    const before = new Map<string, DataPlane | null>();
+    for (const w of workflows) before.set(w.id, (await triggerTarget(tx, w))?.dataPlane ?? null);
     const tenant = await tx.tenant.update({ where: { id: tenantId }, data: { homeRegion: input.homeRegion, allowedRegions: allowed, homeDataPlaneId: home.id } });
+    if (before.size && home.id !== tenantBefore.homeDataPlaneId) {
+      for (const w of workflows) for (const id of await syncTriggers(tx, deps.authSecret, w, before.get(w.id))) woken.add(id);
+    }
     await recordAudit(tx, {
       tenantId,
       actor: call.actor,
       action: 'region_policy.updated',
       target: { type: 'tenant', id: tenantId },
-      before: { homeRegion: before.homeRegion, allowedRegions: before.allowedRegions, homeDataPlaneId: before.homeDataPlaneId },
+      before: { homeRegion: tenantBefore.homeRegion, allowedRegions: tenantBefore.allowedRegions, homeDataPlaneId: tenantBefore.homeDataPlaneId },
       after: { homeRegion: tenant.homeRegion, allowedRegions: tenant.allowedRegions, homeDataPlaneId: tenant.homeDataPlaneId },
       meta: call.meta,
     });
     return tenant;
   });
+  for (const id of woken) wake(id);
   return { homeRegion: result.homeRegion, allowedRegions: result.allowedRegions, homeDataPlaneId: result.homeDataPlaneId, conflicts: await policyConflicts(db, tenantId, allowed) };
 }
 

@@ -96,13 +96,19 @@ export async function applyRunEvent(tx: Tx, dataPlane: DataPlane, event: EventEn
 }
 
 /**
- * A run the data plane started itself (a webhook): recorded once, and only for a tenant
- * this data plane serves and a workflow version of that tenant's.
+ * A run the data plane started itself (a webhook, a schedule, a subworkflow): recorded once,
+ * and only for a tenant this data plane serves and a workflow version of that tenant's.
  */
 async function recordCreatedRun(tx: Tx, dataPlane: DataPlane, p: Extract<EventEnvelope, { type: 'run.created' }>['payload']): Promise<void> {
   if (await tx.run.findUnique({ where: { id: p.runId }, select: { id: true } })) return;
   const tenant = await tx.tenant.findUnique({ where: { id: p.tenantId } });
-  const serves = tenant && (dataPlane.tenantId ? dataPlane.tenantId === tenant.id : tenant.homeDataPlaneId === dataPlane.id);
+  // A data plane reports runs only for tenants it works for: its own tenant, or — for a shared
+  // one — tenants at home there or with a deployment pinned to it.
+  const serves =
+    tenant &&
+    (dataPlane.tenantId
+      ? dataPlane.tenantId === tenant.id
+      : tenant.homeDataPlaneId === dataPlane.id || (await tx.deployment.count({ where: { tenantId: tenant.id, dataPlaneId: dataPlane.id } })) > 0);
   const version = serves ? await tx.workflowVersion.findFirst({ where: { id: p.workflowVersionId, workflowId: p.workflowId, tenantId: p.tenantId } }) : null;
   if (!version) return;
   const nodeIds = (version.document as { nodes: { id: string }[] }).nodes.map((n) => n.id);

@@ -3,7 +3,7 @@ import type { CallContext } from '../auth/actor.ts';
 import { authorize } from '../auth/authorize.ts';
 import { recordAudit } from '../audit.ts';
 import { wake } from '../dataplanes/outbox.ts';
-import { registerWebhook } from './webhooks.ts';
+import { syncTriggers } from './webhooks.ts';
 import type { Db } from '../db/client.ts';
 import type { Prisma } from '../db/client.ts';
 import type { Workflow, WorkflowVersion } from '../db/generated/client.ts';
@@ -38,10 +38,10 @@ export async function createWorkflow(db: Db, call: CallContext, document: Workfl
         after: { name: document.name, version: 1 },
         meta: call.meta,
       });
-      const woken = await registerWebhook(tx, authSecret, workflow, current);
+      const woken = await syncTriggers(tx, authSecret, workflow);
       return { ...workflow, current, woken };
     });
-    if (woken) wake(woken);
+    for (const id of woken) wake(id);
     return saved;
   } catch (err) {
     if (isUniqueViolation(err)) throw nameTaken(document.name);
@@ -72,10 +72,10 @@ export async function saveWorkflowVersion(db: Db, call: CallContext, workflowId:
         after: { name: document.name, version },
         meta: call.meta,
       });
-      const woken = await registerWebhook(tx, authSecret, workflow, current);
+      const woken = await syncTriggers(tx, authSecret, workflow);
       return { ...workflow, current, woken };
     });
-    if (woken) wake(woken);
+    for (const id of woken) wake(id);
     return saved;
   } catch (err) {
     if (isUniqueViolation(err)) throw nameTaken(document.name);

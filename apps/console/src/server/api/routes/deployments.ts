@@ -91,7 +91,7 @@ export function registerDeploymentRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerD
       responses: { 201: { description: 'Deployed', content: { 'application/json': { schema: deploymentSchema } } }, ...problems, 422: problem('Unknown environment or data plane, or a data plane outside the region policy') },
     }),
     async (c) => {
-      const deployment = await deployWorkflow(db, c.get('call'), deps.regions, c.req.valid('param').id, c.req.valid('json'));
+      const deployment = await deployWorkflow(db, c.get('call'), { regions: deps.regions, authSecret: deps.config.AUTH_SECRET }, c.req.valid('param').id, c.req.valid('json'));
       return c.json(presentDeployment(deployment, true), 201);
     },
   );

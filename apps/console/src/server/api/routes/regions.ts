@@ -132,6 +132,6 @@ export function registerRegionRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDeps)
         422: problem('Unknown region, home region not allowed or not served'),
       },
     }),
-    async (c) => c.json(await putRegionPolicy(db, c.get('call'), regions, c.req.valid('json')), 200),
+    async (c) => c.json(await putRegionPolicy(db, c.get('call'), { regions, authSecret: deps.config.AUTH_SECRET }, c.req.valid('json')), 200),
   );
 }
