@@ -146,6 +146,8 @@ async function main() {
     const { tenantId: _t, userId: _u, ...credentials } = await ensureTenant(db, spec, home.id, previous);
     tenants.push(credentials);
   }
+  // Acme is on the enterprise plan, which includes dedicated regions.
+  await db.tenant.update({ where: { slug: 'acme' }, data: { plan: 'enterprise' } });
   const demo = tenants[0]!;
   await db.$disconnect();
 
@@ -168,6 +170,13 @@ async function main() {
       // Without an SMTP server, invitations and password resets land in the dev outbox.
       MAIL_DEV_OUTBOX: process.env.SMTP_URL ? 'false' : 'true',
       ...controlPool,
+      // Dedicated regions with the local driver: their databases on the same Postgres server
+      // (a real one: embedded PGlite holds a single database, and the console says so), their
+      // keys in the same Redis, their state and logs under ORVANTA_HOME/dedicated.
+      ...(env.DATABASE_URL ? { LOCAL_PROVISIONER_DATABASE_URL: env.DATABASE_URL } : {}),
+      LOCAL_PROVISIONER_REDIS_URL: redisUrl,
+      LOCAL_PROVISIONER_REDIS_PREFIX: env.REDIS_PREFIX,
+      LOCAL_PROVISIONER_DIR: path.join(env.ORVANTA_HOME, 'dedicated'),
     },
   });
   children.push(consoleChild);

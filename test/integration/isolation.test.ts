@@ -67,6 +67,13 @@ async function newApiKey(): Promise<string> {
   expect(res.status).toBe(201);
   return res.body.id;
 }
+/** Dedicated regions need the enterprise plan; rows are made directly (no worker runs in this suite). */
+async function newDedicatedRegion(state: string): Promise<string> {
+  await cp.db.tenant.update({ where: { id: a.tenantId }, data: { plan: 'enterprise' } });
+  const id = `dr_iso_${unique()}`;
+  await cp.db.dedicatedRegion.create({ data: { id, tenantId: a.tenantId, location: 'eu-local', size: 'small', driver: 'local', state } });
+  return id;
+}
 const ssoBody = () => ({ issuer, clientId: 'orvanta', clientSecret: 's3cret-value', domains: [`a-${unique()}.test`], defaultRole: 'viewer' });
 async function ensureSso(): Promise<void> {
   expect((await ownerA()('PUT', '/api/v1/sso', ssoBody())).status).toBe(200);
@@ -111,6 +118,12 @@ const FIXTURES: Record<string, Fixture> = {
   'GET /data-planes': async () => ({ path: '/data-planes' }),
   'GET /region-policy': async () => ({ path: '/region-policy' }),
   'PUT /region-policy': async () => ({ path: '/region-policy', body: { homeRegion: 'eu-local', allowedRegions: ['eu-local', 'onprem'] } }),
+  'POST /dedicated-regions': async () => (await cp.db.tenant.update({ where: { id: a.tenantId }, data: { plan: 'enterprise' } }), { path: '/dedicated-regions', body: { location: 'eu-local', size: 'small' } }),
+  'GET /dedicated-regions': async () => ({ path: '/dedicated-regions' }),
+  'GET /dedicated-regions/{id}': async () => ({ path: `/dedicated-regions/${await newDedicatedRegion('ready')}` }),
+  'POST /dedicated-regions/{id}/retry': async () => ({ path: `/dedicated-regions/${await newDedicatedRegion('failed')}/retry` }),
+  'POST /dedicated-regions/{id}/cancel': async () => ({ path: `/dedicated-regions/${await newDedicatedRegion('requested')}/cancel` }),
+  'DELETE /dedicated-regions/{id}': async () => ({ path: `/dedicated-regions/${await newDedicatedRegion('failed')}` }),
   'GET /members': async () => ({ path: '/members' }),
   'PATCH /members/{id}': async () => ({ path: `/members/${await newMember('operator')}`, body: { role: 'viewer' } }),
   'DELETE /members/{id}': async () => ({ path: `/members/${await newMember('operator')}` }),

@@ -4,6 +4,16 @@ import { useId, useState, type FormEvent } from 'react';
 import { api, errorMessage, fieldErrors } from './api';
 import { ProblemAlert } from './problem-alert';
 import type { Deployment, Environment } from './types';
+import { useList } from './use-list';
+
+/** A data plane as GET /api/v1/data-planes shows it (the fields the form needs). */
+interface DataPlaneChoice {
+  id: string;
+  name: string;
+  kind: 'shared' | 'dedicated' | 'onprem';
+  region: string;
+  status: 'pending' | 'active' | 'revoked';
+}
 
 const PROTECTED_TITLE = 'Protected: deploying here needs an admin (the deployments.protected permission)';
 
@@ -33,6 +43,10 @@ export function DeployForm({
   const [error, setError] = useState<{ message: string; fields: string[] } | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
+  const [dataPlaneId, setDataPlaneId] = useState('');
+  // Where its runs execute; left empty, the environment keeps its data plane (else the home region's).
+  const dataPlanes = useList<DataPlaneChoice>('/api/v1/data-planes');
+  const usable = (dataPlanes.items ?? []).filter((d) => d.status !== 'revoked');
 
   const allowed = (env: Environment) => !env.protected || canDeployProtected;
   const selectable = environments.filter(allowed);
@@ -49,7 +63,7 @@ export function DeployForm({
     setError(null);
     setDone(null);
     try {
-      const deployment = await api<Deployment>(`/api/v1/workflows/${encodeURIComponent(workflowId)}/deployments`, { method: 'POST', body: { environment, version } });
+      const deployment = await api<Deployment>(`/api/v1/workflows/${encodeURIComponent(workflowId)}/deployments`, { method: 'POST', body: { environment, version, ...(dataPlaneId ? { dataPlaneId } : {}) } });
       setDone(rollback ? `Rolled back ${deployment.environment} to v${deployment.version}.` : `Deployed v${deployment.version} to ${deployment.environment}.`);
       onDeployed(deployment);
     } catch (err) {
@@ -102,6 +116,23 @@ export function DeployForm({
             })}
           </select>
         </label>
+        {usable.length > 0 && (
+          <label className="field">
+            <span>Data plane</span>
+            <select value={dataPlaneId} onChange={(e) => {
+                setDataPlaneId(e.target.value);
+                setDone(null);
+              }} data-testid="deploy-data-plane">
+              <option value="">Unchanged (or the home region)</option>
+              {usable.map((d) => (
+                <option key={d.id} value={d.id}>
+                  {d.kind === 'shared' ? d.region : `${d.kind} · ${d.region}`} · {d.id}
+                  {d.status === 'pending' ? ' (not enrolled yet)' : ''}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
         <button type="submit" className="button button-primary" disabled={pending || !environment} data-testid="deploy-submit" data-rollback={rollback ? 'true' : 'false'}>
           {pending ? (rollback ? 'Rolling back…' : 'Deploying…') : rollback ? `Roll back to v${version}` : 'Deploy'}
         </button>

@@ -12,6 +12,7 @@ const LINKS: { href: string; label: string; permission: string | null; section?:
   { href: '/members', label: 'Members', permission: 'members.read' },
   { href: '/api-keys', label: 'API keys', permission: 'api_keys.read' },
   { href: '/audit', label: 'Audit', permission: 'audit.read' },
+  { href: '/data-planes', label: 'Data planes', permission: 'data_planes.read' },
   { href: '/settings/sso', label: 'Settings', permission: 'settings.read', section: '/settings' },
   { href: '/account', label: 'Account', permission: null },
 ];

@@ -24,6 +24,21 @@ export const controlPlaneConfigSchema = z.object({
   SESSION_MAX_AGE_HOURS: z.coerce.number().positive().max(24 * 30).default(8),
   /** Directory of the shared-region files (regions/*.yaml). Default: the nearest regions/ above the working directory. */
   REGIONS_DIR: z.string().min(1).optional(),
+  /** Which driver provisions dedicated regions (server/regions/provisioners): local (this machine), kubernetes or terraform. */
+  DEDICATED_PROVISIONER: z.enum(['local', 'kubernetes', 'terraform']).default('local'),
+  /** The data-plane image the kubernetes and terraform drivers deploy. */
+  DEDICATED_DATAPLANE_IMAGE: z.string().min(1).default('ghcr.io/orvanta/dataplane:latest'),
+  /** A dedicated region whose data plane has not enrolled and reported this long after it started fails. */
+  DEDICATED_ENROLL_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(86_400).default(300),
+  /** local driver: admin URL of the Postgres server it creates each region's database on (a real server, not PGlite). */
+  LOCAL_PROVISIONER_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  /** local driver: the Redis its data planes use, each under the key prefix `<LOCAL_PROVISIONER_REDIS_PREFIX>-dr-<id>`. */
+  LOCAL_PROVISIONER_REDIS_URL: z.string().regex(/^redis:\/\//, 'must be a redis:// URL').optional(),
+  LOCAL_PROVISIONER_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('orvanta'),
+  /** local driver: directory of each region's process record and log (default .orvanta/dedicated under the repository). */
+  LOCAL_PROVISIONER_DIR: z.string().min(1).optional(),
+  /** local driver: the address its data planes listen on and are reached at. */
+  LOCAL_PROVISIONER_HOST: z.string().min(1).default('127.0.0.1'),
 });
 export type ControlPlaneConfig = z.infer<typeof controlPlaneConfigSchema>;
 

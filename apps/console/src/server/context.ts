@@ -7,6 +7,8 @@ import { createGatewayApp } from './dataplanes/gateway.ts';
 import { TokenSigner } from './dataplanes/signing.ts';
 import { createMailer } from './mail.ts';
 import { loadRegions, RegionCatalogue, regionsDir } from './regions/catalogue.ts';
+import { createDedicatedRegionWorker } from './regions/dedicated.ts';
+import { createProvisioners } from './regions/provisioners/index.ts';
 
 /**
  * The control plane's process-wide wiring, built on first use from the environment.
@@ -32,6 +34,11 @@ export function createServerContext(deps: ServerDeps): ServerContext {
 }
 
 export function serverContext(): ServerContext {
-  store[globalKey] ??= createServerContext(createServerDeps(parseControlPlaneConfig(process.env)));
+  if (!store[globalKey]) {
+    const context = createServerContext(createServerDeps(parseControlPlaneConfig(process.env)));
+    // The dedicated-region state machine runs in every control-plane process (rows are leased); it starts with a start-up reconcile.
+    createDedicatedRegionWorker(context, { provisioners: createProvisioners(context.config, { env: process.env }) }).start();
+    store[globalKey] = context;
+  }
   return store[globalKey];
 }

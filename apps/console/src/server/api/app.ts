@@ -11,6 +11,7 @@ import { requestMeta } from '../auth/actor.ts';
 import { registerApiKeyRoutes } from './routes/api-keys.ts';
 import { registerApplicationRoutes } from './routes/applications.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
+import { registerDedicatedRegionRoutes } from './routes/dedicated-regions.ts';
 import { registerDeploymentRoutes } from './routes/deployments.ts';
 import { registerMeRoutes } from './routes/me.ts';
 import { registerMemberRoutes } from './routes/members.ts';
@@ -91,6 +92,7 @@ export function createApiApp(deps: ServerDeps) {
   registerSsoRoutes(app, deps);
   registerTrashRoutes(app, deps);
   registerRegionRoutes(app, deps);
+  registerDedicatedRegionRoutes(app, deps);
 
   app.get('/schema/workflow.json', (c) => c.json(workflowJsonSchema()));
   app.get('/openapi.json', (c) => c.json(openApiDocument(app)));

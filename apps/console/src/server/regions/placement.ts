@@ -25,6 +25,11 @@ export function usableBy(tenantId: string, dataPlane: DataPlane | null): dataPla
 
 /** Refuses (422) a data plane the tenant's region policy does not allow, saying which policy and how to change it. */
 export function assertPlacement(regions: RegionCatalogue, tenant: Pick<Tenant, 'allowedRegions'>, dataPlane: DataPlane, what: string): void {
+  if (dataPlane.drainingAt) {
+    throw new AppError('unprocessable', 'Data plane draining', `${what} would run on ${describePlace(regions, dataPlane)}, which is being decommissioned: it takes no new deploys or runs. Pin it to another data plane.`, {
+      errors: [{ path: 'dataPlaneId', message: 'data plane is being decommissioned' }],
+    });
+  }
   const allowed = tenant.allowedRegions;
   if (allowed.length === 0 || allowed.includes(placeOf(dataPlane))) return;
   throw new AppError(
@@ -49,7 +54,7 @@ export async function namedDataPlane(tx: Db | Tx, tenantId: string, dataPlaneId:
 /** The data plane serving a region for a tenant: its own dedicated one there, else the region's shared one. */
 export async function dataPlaneForRegion(tx: Db | Tx, tenantId: string, region: string): Promise<DataPlane | null> {
   const candidates = await tx.dataPlane.findMany({
-    where: { region, status: { in: ['active', 'pending'] }, OR: [{ kind: 'shared', tenantId: null }, { kind: 'dedicated', tenantId }] },
+    where: { region, status: { in: ['active', 'pending'] }, drainingAt: null, OR: [{ kind: 'shared', tenantId: null }, { kind: 'dedicated', tenantId }] },
     orderBy: { createdAt: 'asc' },
   });
   const rank = (d: DataPlane) => (d.kind === 'dedicated' ? 0 : 1) * 2 + (d.status === 'active' ? 0 : 1);
