@@ -2,15 +2,31 @@ import { spanDuration } from './format';
 import { NodeExecution } from './node-execution';
 import { StatusBadge } from './status-badge';
 import type { NodeExecutionData, RunNode } from './types';
+import type { LiveMessageLogs } from './use-live-logs';
 
 /** The DOM id of a node's card, so the run graph can scroll to it. */
 export const nodeCardId = (nodeId: string) => `node-card-${nodeId}`;
 
 /**
  * A workflow node in this run: its status from the control plane and, when the data plane
- * answered, each message it processed (usually one; more after a split).
+ * answered, each message it processed (usually one; more after a split), with the lines a
+ * running one logs so far (`liveLogs`, by message id).
  */
-export function NodeCard({ node, executions, payloadNote, now, highlighted = false }: { node: RunNode; executions: NodeExecutionData[] | null; payloadNote: string | null; now: number; highlighted?: boolean }) {
+export function NodeCard({
+  node,
+  executions,
+  liveLogs = {},
+  payloadNote,
+  now,
+  highlighted = false,
+}: {
+  node: RunNode;
+  executions: NodeExecutionData[] | null;
+  liveLogs?: Record<string, LiveMessageLogs>;
+  payloadNote: string | null;
+  now: number;
+  highlighted?: boolean;
+}) {
   return (
     <section
       id={nodeCardId(node.id)}
@@ -45,7 +61,7 @@ export function NodeCard({ node, executions, payloadNote, now, highlighted = fal
                 Message {i + 1} of {executions.length}
               </p>
             )}
-            <NodeExecution execution={execution} />
+            <NodeExecution execution={execution} live={liveLogs[execution.messageId]} />
           </div>
         ))
       )}

@@ -3,9 +3,15 @@ import { ErrorDetails } from './error-details';
 import { JsonBlock } from './json-block';
 import { LogList } from './log-list';
 import type { NodeExecutionData } from './types';
+import type { LiveMessageLogs } from './use-live-logs';
 
-/** One message a node consumed: what went in, what came out, what it logged. */
-export function NodeExecution({ execution }: { execution: NodeExecutionData }) {
+/**
+ * One message a node consumed: what went in, what came out, what it logged. While it runs,
+ * its logs are the lines streamed so far (`live`); once its result is recorded, the result's.
+ */
+export function NodeExecution({ execution, live }: { execution: NodeExecutionData; live?: LiveMessageLogs }) {
+  const running = execution.status === 'running' || execution.status === 'pending';
+  const streaming = running && live !== undefined && live.attempt >= execution.attempts;
   return (
     <div className="execution" data-testid="node-execution" data-message-id={execution.messageId}>
       <div className="grid-2">
@@ -41,7 +47,7 @@ export function NodeExecution({ execution }: { execution: NodeExecutionData }) {
         </p>
       )}
       <h4>Logs</h4>
-      <LogList logs={execution.logs} />
+      {streaming ? <LogList logs={live.lines} live /> : <LogList logs={execution.logs} />}
     </div>
   );
 }

@@ -26,3 +26,19 @@ export async function fetchRunData(link: string, signal: AbortSignal): Promise<{
     return { problem: { kind: 'refused', detail: 'Its answer was not valid JSON.' } };
   }
 }
+
+/**
+ * The run's live-logs stream on its data plane (`runLogsPath` of @orvanta/protocol): the signed
+ * data link on the `/logs` path, same token. Null for a link that is not a data link.
+ */
+export function runLogsLinkOf(dataLink: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(dataLink);
+  } catch {
+    return null;
+  }
+  if (!url.pathname.endsWith('/data')) return null;
+  url.pathname = `${url.pathname.slice(0, -'/data'.length)}/logs`;
+  return url.toString();
+}

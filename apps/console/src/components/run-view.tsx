@@ -11,9 +11,14 @@ import { RunHeader } from './run-header';
 import { RunPayloads } from './run-payloads';
 import { RunSummary } from './run-summary';
 import { isTerminal, type Run, type RunData, type Workflow } from './types';
+import { useLiveLogs } from './use-live-logs';
 import { usePolling } from './use-polling';
 
 const POLL_MS = 1500;
+/** While the live-logs stream is open it says when results change; payloads are re-read at least this often anyway. */
+const DATA_REFRESH_WHILE_STREAMING_MS = 6000;
+/** Stream events that ask for the payloads again are coalesced this long. */
+const REFRESH_DEBOUNCE_MS = 150;
 /** After the run is terminal, how many more times to read payloads the data plane has not finalised yet. */
 const SETTLE_TRIES = 5;
 /** How long a node card stays highlighted after its box in the graph is clicked. */
@@ -21,7 +26,9 @@ const HIGHLIGHT_MS = 2500;
 
 /**
  * A run, live until it is terminal: metadata from the control plane, payloads fetched by
- * the browser from the run's data plane with the signed link each poll returns.
+ * the browser from the run's data plane with the signed link each poll returns, and the log
+ * lines of running nodes streamed from that data plane as they are written (polling alone
+ * when the stream is unavailable).
  */
 export function RunView({ runId, canCancel = true }: { runId: string; canCancel?: boolean }) {
   const [run, setRun] = useState<Run | null>(null);
@@ -36,6 +43,44 @@ export function RunView({ runId, canCancel = true }: { runId: string; canCancel?
   const [live, setLive] = useState(true);
   const settleTries = useRef(0);
   const nameRequested = useRef(false);
+  const [dataLink, setDataLink] = useState<string | null>(null);
+  const dataLinkRef = useRef<string | null>(null);
+  const lastDataAt = useRef(0);
+  const streamOpen = useRef(false);
+
+  /** Reads the payloads now (between polls), when the stream says a node started or finished. */
+  const refresh = useRef<{ timer?: ReturnType<typeof setTimeout>; controller?: AbortController }>({});
+  const refreshData = useCallback(() => {
+    const r = refresh.current;
+    if (r.timer) return;
+    r.timer = setTimeout(async () => {
+      r.timer = undefined;
+      const link = dataLinkRef.current;
+      if (!link) return;
+      r.controller?.abort();
+      const controller = new AbortController();
+      r.controller = controller;
+      try {
+        const result = await fetchRunData(link, controller.signal);
+        if (controller.signal.aborted) return;
+        // Problems are left to the poll, which also decides whether the page is still live.
+        if ('data' in result) {
+          setData(result.data);
+          setDataProblem(null);
+          lastDataAt.current = Date.now();
+        }
+      } catch {
+        // Aborted by a newer refresh or the page going away.
+      }
+    }, REFRESH_DEBOUNCE_MS);
+  }, []);
+  useEffect(() => {
+    const r = refresh.current;
+    return () => {
+      clearTimeout(r.timer);
+      r.controller?.abort();
+    };
+  }, []);
 
   usePolling(
     async (signal) => {
@@ -67,17 +112,22 @@ export function RunView({ runId, canCancel = true }: { runId: string; canCancel?
       }
 
       let settled = false;
-      if (next.links.data) {
+      dataLinkRef.current = next.links.data ?? null;
+      setDataLink(next.links.data ?? null);
+      // While the stream is open it reports what changes: most reads of unchanged payloads are skipped.
+      const fresh = streamOpen.current && !isTerminal(next.status) && Date.now() - lastDataAt.current < DATA_REFRESH_WHILE_STREAMING_MS;
+      if (next.links.data && !fresh) {
         const result = await fetchRunData(next.links.data, signal);
         if (signal.aborted) return false;
         if ('data' in result) {
           setData(result.data);
           setDataProblem(null);
+          lastDataAt.current = Date.now();
           settled = isTerminal(result.data.status);
         } else {
           setDataProblem(result.problem);
         }
-      } else {
+      } else if (!next.links.data) {
         setDataProblem({ kind: 'no-link' });
         settled = true;
       }
@@ -97,6 +147,13 @@ export function RunView({ runId, canCancel = true }: { runId: string; canCancel?
     POLL_MS,
     { key: runId },
   );
+
+  // Stream while the run is live and its data plane answers this browser.
+  const streaming = live && !!run && !isTerminal(run.status) && !!data && !dataProblem;
+  const { logs: liveLogs, state: streamState } = useLiveLogs({ runId, link: dataLink, enabled: streaming, onChange: refreshData });
+  useEffect(() => {
+    streamOpen.current = streamState === 'open';
+  }, [streamState]);
 
   const graph = useMemo(() => (workflowDocument ? graphDocument(workflowDocument) : null), [workflowDocument]);
 
@@ -124,7 +181,7 @@ export function RunView({ runId, canCancel = true }: { runId: string; canCancel?
   const payloadNote = dataProblem ? 'Payloads unavailable (see above).' : null;
 
   return (
-    <div className="stack" data-testid="run-view" data-live={live ? 'true' : 'false'}>
+    <div className="stack" data-testid="run-view" data-live={live ? 'true' : 'false'} data-log-stream={streamState}>
       <RunHeader run={run} workflowName={workflowName} canCancel={canCancel} onCancelled={(r) => setRun((prev) => ({ ...r, links: prev?.links ?? r.links }))} />
       {runError && <Alert kind="warning">Could not refresh this run: {runError}</Alert>}
       <RunSummary run={run} now={now} />
@@ -153,7 +210,7 @@ export function RunView({ runId, canCancel = true }: { runId: string; canCancel?
       <section aria-labelledby="nodes-title" className="stack">
         <h2 id="nodes-title">Nodes</h2>
         {run.nodes.map((node) => (
-          <NodeCard key={node.id} node={node} highlighted={highlighted?.nodeId === node.id} executions={executionsOf(node.id)} payloadNote={payloadNote} now={now} />
+          <NodeCard key={node.id} node={node} highlighted={highlighted?.nodeId === node.id} executions={executionsOf(node.id)} liveLogs={liveLogs} payloadNote={payloadNote} now={now} />
         ))}
       </section>
     </div>

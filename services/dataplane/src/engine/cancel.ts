@@ -15,6 +15,8 @@ export async function cancelRun(tx: Tx, runId: string, tenantId: string): Promis
   const now = new Date();
   await tx.run.update({ where: { id: runId }, data: { status: 'cancelled', cancelRequestedAt: now, finishedAt: now } });
   await tx.message.updateMany({ where: { runId, status: { in: ['pending', 'running', 'waiting', 'parked'] } }, data: { status: 'cancelled' } });
+  // Live log lines of a node cut short (a crashed attempt) have no result to move into.
+  await tx.nodeLog.deleteMany({ where: { runId } });
   // Its Trash items go with it: there is no run left to resume.
   const parked = await tx.trashItem.findMany({ where: { runId, status: 'parked' }, select: { id: true } });
   await tx.trashItem.updateMany({ where: { runId, status: 'parked' }, data: { status: 'discarded', decidedAt: now } });

@@ -2,9 +2,10 @@ import { sinkNodes, type WorkflowDocument } from '@orvanta/spec';
 import { newId } from '@orvanta/protocol';
 import type { Db, Prisma, Tx } from '../db.ts';
 import type { Logger } from '../log.ts';
-import type { SandboxLimits, SandboxPool } from '../sandbox/index.ts';
+import type { LogEntry, SandboxLimits, SandboxPool } from '../sandbox/index.ts';
 import { evaluate, ExpressionError, truthy } from './expressions.ts';
 import { HttpNodeError, runHttpNode, type HttpNodeSpec } from './http-node.ts';
+import { dropLiveLogs, LiveLogWriter } from './live-logs.ts';
 import { emitEvent } from './outbox.ts';
 import { runScriptNode } from './script-node.ts';
 import { createRun } from './start-run.ts';
@@ -142,10 +143,19 @@ export async function processMessage(deps: EngineDeps, messageId: string): Promi
     outputs: Object.fromEntries(upstream.map((r) => [r.nodeId, r.output])),
     item: branchOf(message.branch).at(-1) ?? null,
   };
-  // Secrets are loaded only for nodes that can use them, and scrubbed from whatever the node
-  // returns, logs or throws before anything is recorded.
-  const secrets = node.type === 'http' && deps.secrets ? await deps.secrets.forTenant(run.tenantId) : {};
-  const outcome = redactSecrets(await execute(deps, node, message.payload, ctx, secrets), Object.values(secrets));
+  // Secrets are loaded for http nodes, which use them, and script nodes, whose logs are
+  // written while they run; they are scrubbed from whatever the node returns, logs or throws
+  // before anything is recorded, live log lines included.
+  const secrets = (node.type === 'http' || node.type === 'script') && deps.secrets ? await deps.secrets.forTenant(run.tenantId) : {};
+  const redacted = Object.values(secrets);
+  const live = node.type === 'script' ? new LiveLogWriter(db, { tenantId: run.tenantId, runId: run.id, messageId, attempt }, redacted, deps.log) : undefined;
+  let executed: NodeOutcome;
+  try {
+    executed = await execute(deps, node, message.payload, ctx, node.type === 'http' ? secrets : {}, live?.add);
+  } finally {
+    await live?.stop();
+  }
+  const outcome = redactSecrets(executed, redacted);
   if (!outcome.ok && node.type === 'http') await slowDownOnRetryAfter(db, run.tenantId, String(node.application), outcome.error);
   // Where the output goes is worked out before the transaction: `when` and `items` are
   // expressions, and a failing one fails the node like any other error.
@@ -159,7 +169,9 @@ export async function processMessage(deps: EngineDeps, messageId: string): Promi
     }
   }
 
-  return db.$transaction((tx) => record(tx, { plan, node, messageId, runId: run.id, attempt, startedAt, outcome: result, routes }));
+  // Live lines to drop: this attempt's, or an earlier attempt's (one that crashed may have left some).
+  const liveLogs = !!live && (live.wrote || attempt > 1);
+  return db.$transaction((tx) => record(tx, { plan, node, messageId, runId: run.id, attempt, startedAt, outcome: result, routes, liveLogs }));
 }
 
 /** A claim past the node's concurrency and its application's limits: a time to retry at, 'busy', or whether it was claimed. */
@@ -272,11 +284,11 @@ function failureOf(err: unknown): Failure {
   return { class: 'InternalError', message: (err as Error)?.message ?? String(err) };
 }
 
-async function execute(deps: EngineDeps, node: PlanNode, input: unknown, ctx: Record<string, unknown>, secrets: Record<string, string>): Promise<NodeOutcome> {
+async function execute(deps: EngineDeps, node: PlanNode, input: unknown, ctx: Record<string, unknown>, secrets: Record<string, string>, onLog?: (entry: LogEntry) => void): Promise<NodeOutcome> {
   try {
     switch (node.type) {
       case 'script': {
-        return await runScriptNode(deps, node, input, ctx);
+        return await runScriptNode(deps, node, input, ctx, onLog);
       }
       case 'transform':
         return { ok: true, output: await evaluate(String(node.expression), input, { bindings: { ctx }, timeoutMs: node.timeoutMs }), logs: [] };
@@ -329,12 +341,18 @@ async function createMessages(tx: Tx, run: { id: string; tenantId: string }, par
 
 async function record(
   tx: Tx,
-  r: { plan: Plan; node: PlanNode; messageId: string; runId: string; attempt: number; startedAt: Date; outcome: NodeOutcome; routes: Route[] },
+  r: { plan: Plan; node: PlanNode; messageId: string; runId: string; attempt: number; startedAt: Date; outcome: NodeOutcome; routes: Route[]; liveLogs?: boolean },
 ): Promise<Processed> {
   // Two reads: the locked run, then the message as it is now that nothing else can settle it.
   const run = await lockRun(tx, r.runId);
   const message = await tx.message.findUnique({ where: { id: r.messageId }, select: { id: true, status: true, history: true, branch: true } });
-  if (!run || !message || SETTLED.includes(message.status)) return { next: [] }; // recorded by another delivery, or cancelled
+  // A script's live log lines go once its message is settled, in the same transaction: its
+  // result or history holds them now (see live-logs.ts for why after the message's update).
+  const liveLogs = r.liveLogs === true;
+  if (!run || !message || SETTLED.includes(message.status)) {
+    if (liveLogs && message) await dropLiveLogs(tx, message.id);
+    return { next: [] }; // recorded by another delivery, or cancelled
+  }
   const finishedAt = new Date();
   const at = finishedAt.toISOString();
   const base = { runId: run.id, tenantId: run.tenantId, at };
@@ -349,6 +367,7 @@ async function record(
       const wait = Number.isFinite(retryAfter) && retryAfter * 1000 > delay ? Math.min(retryAfter * 1000, 3_600_000) : delay;
       const retryAt = new Date(Date.now() + wait);
       await tx.message.update({ where: { id: message.id }, data: { status: 'pending', availableAt: retryAt, history: json(history) } });
+      if (liveLogs) await dropLiveLogs(tx, message.id);
       await emitEvent(tx, { type: 'node.status', payload: { ...base, nodeId: r.node.id, status: 'pending', attempt: r.attempt, errorClass: outcome.error.class } });
       return { next: [], retryAt };
     }
@@ -356,6 +375,7 @@ async function record(
     // operator to approve (re-inject here), edit then approve, or reject. The rest of the run
     // goes on; its result is recorded once a decision settles it.
     await tx.message.update({ where: { id: message.id }, data: { status: 'parked', history: json(history) } });
+    if (liveLogs) await dropLiveLogs(tx, message.id);
     const trashItemId = newId('trash');
     await tx.trashItem.create({
       data: { id: trashItemId, tenantId: run.tenantId, runId: run.id, workflowId: run.workflowId, nodeId: r.node.id, messageId: message.id, status: 'parked', error: json(outcome.error), attempts: r.attempt },
@@ -369,6 +389,7 @@ async function record(
     data: { messageId: message.id, runId: run.id, tenantId: run.tenantId, nodeId: r.node.id, status: 'succeeded', output: json(outcome.output), logs: json(outcome.logs), attempts: r.attempt, startedAt: r.startedAt, finishedAt },
   });
   await tx.message.update({ where: { id: message.id }, data: { status: 'done' } });
+  if (liveLogs) await dropLiveLogs(tx, message.id);
   const next = await createMessages(tx, run, message.id, r.routes);
   if (r.node.type === 'split' && Array.isArray(outcome.output) && outcome.output.length === 0) {
     // Nothing to collect: each join of this split gets a marker, so it fires with [].

@@ -1,5 +1,5 @@
 import { transform } from 'esbuild';
-import type { SandboxLanguage, SandboxLimits, SandboxPool } from '../sandbox/index.ts';
+import type { LogEntry, SandboxLanguage, SandboxLimits, SandboxPool } from '../sandbox/index.ts';
 import type { PlanNode } from './plan.ts';
 
 export interface ScriptNodeDeps {
@@ -47,9 +47,10 @@ const RUNS_AS: Record<string, { language: SandboxLanguage; extension: string }> 
 /**
  * Runs a `script` node: refuses a language this data plane does not allow (non-retryable
  * `LanguageNotAllowed`, naming the variable that allows it), compiles TypeScript, then runs
- * the code in the sandbox: JavaScript in QuickJS, python and shell under bubblewrap.
+ * the code in the sandbox: JavaScript in QuickJS, python and shell under bubblewrap. `onLog`
+ * hears each log line while the script runs (the outcome still carries them all).
  */
-export async function runScriptNode(deps: ScriptNodeDeps, node: PlanNode, input: unknown, ctx: Record<string, unknown>): Promise<ScriptNodeOutcome> {
+export async function runScriptNode(deps: ScriptNodeDeps, node: PlanNode, input: unknown, ctx: Record<string, unknown>, onLog?: (entry: LogEntry) => void): Promise<ScriptNodeOutcome> {
   const language = String(node.language);
   const runsAs = RUNS_AS[language];
   if (!runsAs || !deps.sandbox.allows(language)) {
@@ -65,6 +66,7 @@ export async function runScriptNode(deps: ScriptNodeDeps, node: PlanNode, input:
     input,
     ctx,
     limits: { ...deps.limits, timeoutMs: node.timeoutMs ?? deps.limits.timeoutMs },
+    ...(onLog ? { onLog } : {}),
   });
   return outcome.ok ? { ok: true, output: outcome.output, logs: outcome.logs } : { ok: false, error: { ...outcome.error }, logs: outcome.logs };
 }

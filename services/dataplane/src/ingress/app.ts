@@ -1,9 +1,10 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
-import type { NodeExecutionData, NodeStatus, RunData } from '@orvanta/protocol';
+import type { NodeExecutionData, RunData } from '@orvanta/protocol';
 import type { Db } from '../db.ts';
 import type { NodeQueue } from '../engine/queue.ts';
 import type { SecretStore } from '../secrets.ts';
+import { MESSAGE_STATUS, streamRunLogs } from './log-stream.ts';
 import { TokenRejected, type TokenVerifier } from './tokens.ts';
 import { receiveWebhook } from './webhooks.ts';
 
@@ -13,7 +14,8 @@ const problem = (status: number, title: string, detail: string) =>
     headers: { 'content-type': 'application/problem+json' },
   });
 
-const MESSAGE_STATUS: Record<string, NodeStatus> = { pending: 'pending', running: 'running', done: 'succeeded', failed: 'failed', parked: 'failed', cancelled: 'cancelled' };
+/** Live-log streams one ingress process serves at once; more are refused with 503 (the console then polls). */
+const MAX_LOG_STREAMS = 500;
 
 /**
  * The ingress role's HTTP surface. Browsers read run payloads here directly, with a
@@ -34,12 +36,18 @@ export function createIngressApp(deps: { db: Db; verifier: TokenVerifier; ready:
 
   app.get('/healthz', (c) => c.json({ ok: true, ready: deps.ready() }, deps.ready() ? 200 : 503));
 
-  app.get('/v1/runs/:id/data', async (c) => {
+  /** The run a request's token grants reading (`runs.read` on this run id), or TokenRejected. */
+  const readableRun = async (c: Context) => {
     const token = c.req.query('token') ?? /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
     if (!token) throw new TokenRejected('A token is required: open the run from the console or the API.');
     const claims = await verifier.verify(token);
-    const runId = c.req.param('id');
+    const runId = c.req.param('id') ?? '';
     if (claims.run_id !== runId || !claims.scope.split(' ').includes('runs.read')) throw new TokenRejected('The token does not grant access to this run.');
+    return { runId, claims };
+  };
+
+  app.get('/v1/runs/:id/data', async (c) => {
+    const { runId, claims } = await readableRun(c);
     const run = await db.run.findFirst({ where: { id: runId, tenantId: claims.tenant_id } });
     if (!run) return problem(404, 'Not found', 'This data plane has no such run (yet).');
     const messages = await db.message.findMany({ where: { runId, tenantId: claims.tenant_id }, include: { result: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
@@ -69,6 +77,19 @@ export function createIngressApp(deps: { db: Db; verifier: TokenVerifier; ready:
       nodes,
     };
     return c.json(body, 200, { 'cache-control': 'no-store' });
+  });
+
+  // Live log lines of the run's running nodes, as Server-Sent Events (see runLogsPath).
+  let openStreams = 0;
+  app.get('/v1/runs/:id/logs', async (c) => {
+    const { runId, claims } = await readableRun(c);
+    const cursor = c.req.header('last-event-id') ?? c.req.query('after') ?? '0';
+    if (!/^\d{1,19}$/.test(cursor)) return problem(400, 'Bad request', 'after (or Last-Event-ID) must be the seq of the last line received.');
+    const run = await db.run.findFirst({ where: { id: runId, tenantId: claims.tenant_id }, select: { id: true } });
+    if (!run) return problem(404, 'Not found', 'This data plane has no such run (yet).');
+    if (openStreams >= MAX_LOG_STREAMS) return problem(503, 'Busy', 'This data plane serves too many live log streams right now; read /data instead.');
+    openStreams++;
+    return streamRunLogs(c, db, { runId, tenantId: claims.tenant_id, expiresAt: claims.exp * 1000 }, BigInt(cursor), () => openStreams--);
   });
   return app;
 }

@@ -29,6 +29,10 @@ const RECYCLE_ABOVE_BYTES = 64 * MiB;
 const MAX_STACK_FRAMES = 50;
 export const MAX_LOG_ENTRIES = 1000;
 export const MAX_LOG_CHARS = 1 * MiB;
+/** Live log entries leave the interpreter in batches: at most this often... */
+export const LIVE_LOG_INTERVAL_MS = 100;
+/** ...or once this many are waiting, so a chatty script costs a few messages, not one per line. */
+export const LIVE_LOG_BATCH = 100;
 
 /**
  * @typedef {{ code: string, filename: string, inputJson: string, ctxJson: string, timeoutMs: number, memoryBytes: number }} ThreadJob
@@ -47,8 +51,14 @@ export async function createEngine(options = {}) {
   let instance;
 
   return {
-    /** @param {ThreadJob} job @returns {Promise<ThreadResult>} */
-    async execute(job) {
+    /**
+     * @param {ThreadJob} job
+     * @param {{ onLogs?: (entries: object[]) => void }} [hooks] `onLogs` hears the entries the
+     *   result keeps while the script runs, in batches (LIVE_LOG_INTERVAL_MS / LIVE_LOG_BATCH),
+     *   the last batch before execute resolves.
+     * @returns {Promise<ThreadResult>}
+     */
+    async execute(job, hooks = {}) {
       const started = performance.now();
       const needed = Buffer.byteLength(job.code) + Buffer.byteLength(job.inputJson) + Buffer.byteLength(job.ctxJson);
       if (needed > job.memoryBytes / 2) {
@@ -62,7 +72,7 @@ export async function createEngine(options = {}) {
           return failed({ class: 'SandboxCrashed', message: `could not start the interpreter: ${messageOf(error)}` }, [], started);
         }
       }
-      const result = runScript(instance, job, started);
+      const result = runScript(instance, job, started, hooks.onLogs);
       if (instance.memory.buffer.byteLength > RECYCLE_ABOVE_BYTES) instance = undefined;
       return result;
     },
@@ -135,11 +145,13 @@ function releaseReserve(inst) {
  * @param {Awaited<ReturnType<typeof createInstance>>} inst
  * @param {ThreadJob} job
  * @param {number} started
+ * @param {((entries: object[]) => void) | undefined} onLogs
  * @returns {ThreadResult}
  */
-function runScript(inst, job, started) {
+function runScript(inst, job, started, onLogs) {
   const { timeoutMs, memoryBytes, filename } = job;
-  const logs = new LogSink();
+  const live = onLogs ? new LiveLogs(onLogs) : undefined;
+  const logs = new LogSink(live);
   const refusedBefore = inst.growth.refused;
   let deadline = Date.now() + timeoutMs;
   let interrupted = false;
@@ -220,7 +232,10 @@ function runScript(inst, job, started) {
     rt.setMemoryLimit(memoryBytes);
     rt.setMaxStackSize(MAX_STACK_BYTES);
     rt.setInterruptHandler(() => {
-      if (Date.now() > deadline) interrupted = true;
+      const now = Date.now();
+      if (now > deadline) interrupted = true;
+      // A script that logged, then computes for a while: its lines still go out on time.
+      live?.due(now);
       return interrupted;
     });
     ctx = rt.newContext();
@@ -275,6 +290,7 @@ function runScript(inst, job, started) {
     }
     return failed({ class: 'SandboxCrashed', message: `the interpreter failed: ${messageOf(error)}` }, logs.entries, started);
   } finally {
+    live?.flush();
     if (!hostFault) {
       releaseReserve(inst);
       try {
@@ -298,11 +314,55 @@ function isPromise(/** @type {import('quickjs-emscripten').QuickJSContext} */ ct
   return true;
 }
 
+/** Batches the entries a LogSink keeps for `onLogs`; the interpreter is synchronous, so no timers: `due` is polled. */
+class LiveLogs {
+  /** @type {object[]} */
+  pending = [];
+  lastFlush = 0;
+
+  constructor(/** @type {(entries: object[]) => void} */ send) {
+    this.send = send;
+  }
+
+  add(/** @type {object} */ entry) {
+    this.pending.push(entry);
+    if (this.pending.length >= LIVE_LOG_BATCH) this.flush();
+    else this.due(Date.now());
+  }
+
+  /** Sends what waits if the last batch left long enough ago (the first entry goes at once). */
+  due(/** @type {number} */ now) {
+    if (this.pending.length > 0 && now - this.lastFlush >= LIVE_LOG_INTERVAL_MS) this.flush();
+  }
+
+  flush() {
+    if (this.pending.length === 0) return;
+    const entries = this.pending;
+    this.pending = [];
+    this.lastFlush = Date.now();
+    try {
+      this.send(entries);
+    } catch {
+      // Live display is best effort: the result still carries every entry.
+    }
+  }
+}
+
 class LogSink {
   /** @type {{ level: string, message: string, at: string }[]} */
   entries = [];
   chars = 0;
   full = false;
+
+  constructor(/** @type {LiveLogs | undefined} */ live) {
+    this.live = live;
+  }
+
+  /** @param {{ level: string, message: string, at: string }} entry */
+  push(entry) {
+    this.entries.push(entry);
+    this.live?.add(entry);
+  }
 
   /** @returns {boolean} whether further logs are wanted */
   add(/** @type {number} */ levelIndex, /** @type {string} */ message) {
@@ -311,12 +371,12 @@ class LogSink {
     const at = new Date().toISOString();
     const room = MAX_LOG_CHARS - this.chars;
     if (this.entries.length < MAX_LOG_ENTRIES && message.length <= room) {
-      this.entries.push({ level, message, at });
+      this.push({ level, message, at });
       this.chars += message.length;
       return true;
     }
-    if (this.entries.length < MAX_LOG_ENTRIES && room > 0) this.entries.push({ level, message: message.slice(0, room), at });
-    this.entries.push({
+    if (this.entries.length < MAX_LOG_ENTRIES && room > 0) this.push({ level, message: message.slice(0, room), at });
+    this.push({
       level: 'warn',
       message: `log output truncated: a script may log ${MAX_LOG_ENTRIES} entries or ${MAX_LOG_CHARS} characters`,
       at,

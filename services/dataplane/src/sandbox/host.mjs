@@ -1,6 +1,7 @@
 // Entry of a sandbox host process, forked by SandboxPool (one per pool slot). It runs one
 // sandbox thread (thread.mjs → engine.mjs) and relays messages between it and the pool:
-// the pool talks to this process over IPC exactly as it would talk to the thread.
+// the pool talks to this process over IPC exactly as it would talk to the thread (live log
+// batches included: the thread batches them, so relaying one by one floods nothing).
 // Plain JavaScript so tsx, vitest and node load it alike; started with no flags and no env.
 //
 // argv: [thread entry URL, thread stack MiB, thread heap MiB]. Besides the thread's own

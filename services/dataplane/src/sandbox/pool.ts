@@ -54,6 +54,8 @@ interface ThreadJob {
   ctxJson: string;
   timeoutMs: number;
   memoryBytes: number;
+  /** Post `logs` batches while the script runs (the invocation has an `onLog`). */
+  live: boolean;
 }
 
 type ThreadResult =
@@ -64,6 +66,7 @@ interface Pending {
   id: number;
   job: ThreadJob;
   resolve: (outcome: ScriptOutcome) => void;
+  onLog?: (entry: LogEntry) => void;
 }
 
 interface Running extends Pending {
@@ -163,7 +166,7 @@ export class SandboxPool {
       return Promise.reject(error);
     }
     return new Promise((resolve) => {
-      this.#queue.push({ id: this.#nextId++, job, resolve });
+      this.#queue.push({ id: this.#nextId++, job, resolve, onLog: invocation.onLog });
       this.#dispatch();
     });
   }
@@ -229,7 +232,7 @@ export class SandboxPool {
 
   #onMessage(slot: Slot, message: unknown): void {
     if (!this.#slots.has(slot) || typeof message !== 'object' || message === null) return;
-    const m = message as { type?: string; id?: number; result?: ThreadResult; message?: string };
+    const m = message as { type?: string; id?: number; result?: ThreadResult; message?: string; entries?: LogEntry[] };
     if (m.type === 'fatal') {
       slot.lastError = String(m.message);
       return; // the host exits right after; its exit retires the slot
@@ -246,6 +249,10 @@ export class SandboxPool {
       return;
     }
     const running = slot.running;
+    if (m.type === 'logs') {
+      if (running && m.id === running.id && Array.isArray(m.entries)) deliverLogs(running.onLog, m.entries);
+      return;
+    }
     if (m.type !== 'result' || !running || m.id !== running.id || !m.result) return;
     clearTimeout(running.watchdog);
     slot.running = undefined;
@@ -350,6 +357,7 @@ function toThreadJob(invocation: ScriptInvocation): ThreadJob {
     ctxJson: toJson(invocation.ctx, 'ctx'),
     timeoutMs: limits.timeoutMs,
     memoryBytes: Math.floor(limits.memoryBytes),
+    live: typeof invocation.onLog === 'function',
   };
 }
 
@@ -359,6 +367,18 @@ export function toJson(value: unknown, what: string): string {
     return JSON.stringify(value ?? null) ?? 'null';
   } catch (error) {
     throw new TypeError(`invocation.${what} is not JSON-serializable: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** Hands live entries to the caller's `onLog`; a listener that throws loses its live view, never the run. */
+function deliverLogs(onLog: ((entry: LogEntry) => void) | undefined, entries: LogEntry[]): void {
+  if (!onLog) return;
+  for (const entry of entries) {
+    try {
+      onLog(entry);
+    } catch {
+      return;
+    }
   }
 }
 

@@ -173,18 +173,18 @@ export class SubprocessSandbox {
       stdin = inputJson;
     }
     const args = await sandboxArgs(this.#tools, { tmpBytes: limits.memoryBytes, env, files, runner: language === 'python' });
-    return this.#spawn(language, [...args, ...command], { stdin, files, resultFd, limits });
+    return this.#spawn(language, [...args, ...command], { stdin, files, resultFd, limits, onLog: invocation.onLog });
   }
 
   #spawn(
     language: SubprocessLanguage,
     args: string[],
-    o: { stdin: string; files: { fd: number; data: string }[]; resultFd?: number; limits: ScriptInvocation['limits'] },
+    o: { stdin: string; files: { fd: number; data: string }[]; resultFd?: number; limits: ScriptInvocation['limits']; onLog?: ScriptInvocation['onLog'] },
   ): Promise<ScriptOutcome> {
     const started = performance.now();
     const fds = Math.max(2, o.resultFd ?? 0, ...o.files.map((f) => f.fd));
     const child: ChildProcess = spawn(this.#tools.bwrap, args, { env: NO_ENV, stdio: new Array<StdioPipe>(fds + 1).fill('pipe') });
-    const logs = new LogCollector(this.#maxLogEntries, this.#maxLogChars);
+    const logs = new LogCollector(this.#maxLogEntries, this.#maxLogChars, o.onLog);
     const stderrTail: string[] = [];
     const answer: Buffer[] = [];
     let answerBytes = 0;
@@ -293,32 +293,51 @@ function parseOutput(text: string): unknown {
   }
 }
 
-/** A script's log lines, capped like the JavaScript sandbox's console. */
+/**
+ * A script's log lines, capped like the JavaScript sandbox's console. Lines arrive as the
+ * script writes them (python runs unbuffered), and each kept one goes to `onLog` at once: they
+ * come through pipes of this process, so there is no IPC to flood, and the caps bound the calls.
+ */
 class LogCollector {
   readonly #entries: LogEntry[] = [];
   #chars = 0;
-  #truncated = false;
+  #truncated?: LogEntry;
   constructor(
     readonly maxEntries: number,
     readonly maxChars: number,
+    readonly onLog?: (entry: LogEntry) => void,
   ) {}
 
   add(level: LogEntry['level'], line: string): void {
     if (this.#truncated) return;
     const message = line.endsWith('\r') ? line.slice(0, -1) : line;
     if (this.#entries.length >= this.maxEntries || this.#chars + message.length > this.maxChars) {
-      this.#truncated = true;
       const room = this.maxChars - this.#chars;
-      if (this.#entries.length < this.maxEntries && room > 0) this.#entries.push({ level, message: message.slice(0, room), at: new Date().toISOString() });
+      if (this.#entries.length < this.maxEntries && room > 0) this.#keep({ level, message: message.slice(0, room), at: new Date().toISOString() });
+      this.#truncated = { level: 'warn', message: `log output truncated: at most ${this.maxEntries} lines and ${this.maxChars} characters are kept`, at: new Date().toISOString() };
+      this.#tell(this.#truncated);
       return;
     }
     this.#chars += message.length;
-    this.#entries.push({ level, message, at: new Date().toISOString() });
+    this.#keep({ level, message, at: new Date().toISOString() });
+  }
+
+  #keep(entry: LogEntry): void {
+    this.#entries.push(entry);
+    this.#tell(entry);
+  }
+
+  #tell(entry: LogEntry): void {
+    if (!this.onLog) return;
+    try {
+      this.onLog(entry);
+    } catch {
+      // Live display is best effort: the outcome still carries every entry.
+    }
   }
 
   entries(): LogEntry[] {
-    if (!this.#truncated) return this.#entries;
-    return [...this.#entries, { level: 'warn', message: `log output truncated: at most ${this.maxEntries} lines and ${this.maxChars} characters are kept`, at: new Date().toISOString() }];
+    return this.#truncated ? [...this.#entries, this.#truncated] : this.#entries;
   }
 }
 

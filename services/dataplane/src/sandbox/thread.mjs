@@ -1,7 +1,8 @@
 // Entry of a sandbox worker thread (plain JavaScript so tsx, vitest and node load it alike).
 // Protocol: posts { type: 'ready' } once the interpreter is compiled; answers each
-// { type: 'run', id, job } with { type: 'result', id, result }, one job at a time; may post
-// { type: 'diagnostic', message } about its own health.
+// { type: 'run', id, job } with { type: 'result', id, result }, one job at a time; for a job
+// with `live: true` it posts { type: 'logs', id, entries } batches while the script runs, all
+// before the result; may post { type: 'diagnostic', message } about its own health.
 import { parentPort } from 'node:worker_threads';
 import { createEngine } from './engine.mjs';
 
@@ -13,8 +14,10 @@ let queue = Promise.resolve();
 port.on('message', (message) => {
   if (message?.type !== 'run') return;
   queue = queue.then(async () => {
-    const result = await engine.execute(message.job);
-    port.postMessage({ type: 'result', id: message.id, result });
+    const { id, job } = message;
+    const onLogs = job.live ? (entries) => port.postMessage({ type: 'logs', id, entries }) : undefined;
+    const result = await engine.execute(job, { onLogs });
+    port.postMessage({ type: 'result', id, result });
   });
 });
 port.postMessage({ type: 'ready' });

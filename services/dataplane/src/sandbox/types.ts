@@ -70,4 +70,12 @@ export interface ScriptInvocation {
   limits: SandboxLimits;
   /** Module name shown in stack traces. Default `script.js` (`script.py`, `script.sh`). */
   filename?: string;
+  /**
+   * Hears each log entry while the script runs, in order, for live display. Called only for
+   * entries the final `logs` keeps (the same caps, the truncation notice included), and every
+   * call comes before `run()` resolves — except for an invocation whose host died. JavaScript
+   * entries cross from the interpreter in batches (at most every ~100 ms or 100 entries), so
+   * they arrive a little late, never one IPC message per line. Must not throw.
+   */
+  onLog?: (entry: LogEntry) => void;
 }
