@@ -173,3 +173,44 @@ describe('triggers follow the default environment’s deployment', () => {
     await eventually('the EU data plane to drop the hook', async () => (await post(onHome)).status === 404);
   });
 });
+
+describe('subworkflows in an environment', () => {
+  it("run the child's version deployed to the parent run's environment on that data plane, or the latest without one", async () => {
+    const make = async (name: string, nodes: unknown[]) => (await owner('POST', '/api/v1/workflows', { name, nodes })).body.id as string;
+    const child = await make('child-env', [{ id: 'v', type: 'transform', expression: "{ 'v': 1 }" }]);
+    await owner('PUT', `/api/v1/workflows/${child}`, { name: 'child-env', nodes: [{ id: 'v', type: 'transform', expression: "{ 'v': 2 }" }] });
+    const parent = await make('parent-env', [{ id: 'call', type: 'subworkflow', workflow: 'child-env' }]);
+    for (const [id, version] of [[child, 1], [parent, 1]] as const) {
+      expect((await owner('POST', `/api/v1/workflows/${id}/deployments`, { environment: 'production', version, dataPlaneId: 'dp_eu' })).status).toBe(201);
+    }
+    const runIn = async (environment?: string) => {
+      const started = await owner('POST', `/api/v1/workflows/${parent}/runs`, { input: {}, ...(environment ? { environment } : {}) });
+      const done = await eventually('the parent run to finish', async () => {
+        const r = (await owner('GET', `/api/v1/runs/${started.body.id}`)).body;
+        return ['succeeded', 'failed'].includes(r.status) ? r : undefined;
+      });
+      return { run: done, data: await (await fetch(done.links.data)).json() };
+    };
+    // The deployment reaches the data plane through the command channel.
+    const inProduction = await eventually('the production child to be known on the data plane', async () => {
+      const r = await runIn('production');
+      return r.run.status === 'succeeded' ? r : undefined;
+    });
+    expect(inProduction.data.output).toEqual({ v: 1 });
+    const latest = await eventually('the latest child to be registered', async () => {
+      const r = await runIn();
+      return r.run.status === 'succeeded' ? r : undefined;
+    });
+    expect(latest.run.environment).toBeNull();
+    expect(latest.data.output).toEqual({ v: 2 });
+
+    const pinnedEnv = await make('parent-staging', [{ id: 'call', type: 'subworkflow', workflow: 'child-env', environment: 'staging' }]);
+    const started = await owner('POST', `/api/v1/workflows/${pinnedEnv}/runs`, { input: {} });
+    const failed = await eventually('the run to fail', async () => {
+      const r = (await owner('GET', `/api/v1/runs/${started.body.id}`)).body;
+      return r.status === 'failed' ? r : undefined;
+    });
+    const node = (await (await fetch(failed.links.data)).json()).nodes[0];
+    expect(node.error.message).toBe('no workflow named "child-env" is deployed to "staging" on this data plane');
+  });
+});

@@ -23,6 +23,8 @@ export const runStartCommandSchema = z.object({
     tenantId: z.string(),
     trigger: z.string(),
     workflowVersion: workflowVersionRefSchema,
+    /** The environment whose deployment this run uses (absent: the latest version); its subworkflows use the same. */
+    environment: z.string().optional(),
     /** W3C trace context of the request that started the run. */
     traceparent: z.string().optional(),
   }),
@@ -68,6 +70,16 @@ export const triggersRegisterCommandSchema = z.object({
   customerData: z.null().optional(),
 });
 
+/**
+ * A deployment pinned to this data plane: `workflowVersion` is live in `environment` (a
+ * subworkflow node finds its child's version there). Null: the deployment left this data plane.
+ */
+export const deploymentPutCommandSchema = z.object({
+  type: z.literal('deployment.put'),
+  payload: z.object({ tenantId: z.string(), workflowId: z.string(), environment: z.string(), workflowVersion: workflowVersionRefSchema.nullable() }),
+  customerData: z.null().optional(),
+});
+
 /** The workflow's triggers moved to another data plane: this one stops serving its webhook and schedule. */
 export const triggersUnregisterCommandSchema = z.object({
   type: z.literal('triggers.unregister'),
@@ -100,7 +112,7 @@ export const trashResolveCommandSchema = z.object({
   customerData: z.object({ payload: z.unknown() }).nullable().optional(),
 });
 
-export const commandBodySchema = z.discriminatedUnion('type', [triggersUnregisterCommandSchema, trashResolveCommandSchema, applicationPutCommandSchema, runStartCommandSchema, runCancelCommandSchema, secretPutCommandSchema, secretDeleteCommandSchema, triggersRegisterCommandSchema]);
+export const commandBodySchema = z.discriminatedUnion('type', [deploymentPutCommandSchema, triggersUnregisterCommandSchema, trashResolveCommandSchema, applicationPutCommandSchema, runStartCommandSchema, runCancelCommandSchema, secretPutCommandSchema, secretDeleteCommandSchema, triggersRegisterCommandSchema]);
 export type CommandBody = z.infer<typeof commandBodySchema>;
 export type CommandType = CommandBody['type'];
 

@@ -60,6 +60,17 @@ async function applyCommandIn(tx: Tx, command: CommandEnvelope, secrets: SecretS
       }
       break;
     }
+    case 'deployment.put': {
+      const { tenantId, workflowId, environment, workflowVersion } = command.payload;
+      const key = { tenantId_workflowId_environment: { tenantId, workflowId, environment } };
+      if (!workflowVersion) {
+        await tx.deployment.deleteMany({ where: { tenantId, workflowId, environment } });
+        break;
+      }
+      await storeVersion(tx, tenantId, workflowVersion);
+      await tx.deployment.upsert({ where: key, create: { tenantId, workflowId, environment, workflowVersionId: workflowVersion.id }, update: { workflowVersionId: workflowVersion.id } });
+      break;
+    }
     case 'triggers.unregister': {
       const { tenantId, workflowId } = command.payload;
       await tx.webhook.deleteMany({ where: { tenantId, workflowId } });

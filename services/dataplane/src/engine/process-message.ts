@@ -539,16 +539,25 @@ async function failRun(tx: Tx, run: { id: string; tenantId: string }, nodeId: st
 const childKey = (childRunId: string) => `sub|${childRunId}`;
 
 /**
- * Starts the child run of a `subworkflow` node on this data plane: the latest registered
- * version of the tenant's workflow with that name. The parent message waits for it.
+ * Starts the child run of a `subworkflow` node on this data plane. With an environment (the
+ * node's, else the parent run's), the version of the tenant's workflow with that name deployed
+ * there to this data plane; without one, its latest registered version. The parent message
+ * waits for it.
  */
 async function startChildRun(tx: Tx, node: PlanNode, message: { id: string; payload: unknown; runId: string }, run: { id: string; tenantId: string }): Promise<Processed> {
   const name = String(node.workflow);
-  const [child] = await tx.$queryRaw<{ id: string; workflowId: string }[]>`
-    SELECT v."id", v."workflowId" FROM "Webhook" h JOIN "WorkflowVersion" v ON v."id" = h."workflowVersionId"
-    WHERE h."tenantId" = ${run.tenantId} AND v."document"->>'name' = ${name} LIMIT 1`;
+  const { environment: parentEnvironment } = await tx.run.findUniqueOrThrow({ where: { id: run.id }, select: { environment: true } });
+  const environment = typeof node.environment === 'string' ? node.environment : parentEnvironment;
+  const [child] = environment
+    ? await tx.$queryRaw<{ id: string; workflowId: string }[]>`
+        SELECT v."id", v."workflowId" FROM "Deployment" d JOIN "WorkflowVersion" v ON v."id" = d."workflowVersionId"
+        WHERE d."tenantId" = ${run.tenantId} AND d."environment" = ${environment} AND v."document"->>'name' = ${name} LIMIT 1`
+    : await tx.$queryRaw<{ id: string; workflowId: string }[]>`
+        SELECT v."id", v."workflowId" FROM "Webhook" h JOIN "WorkflowVersion" v ON v."id" = h."workflowVersionId"
+        WHERE h."tenantId" = ${run.tenantId} AND v."document"->>'name' = ${name} LIMIT 1`;
   if (!child) {
-    const error = { class: 'InvalidInput', message: `no workflow named ${JSON.stringify(name)} is registered on this data plane` };
+    const where = environment ? `deployed to "${environment}" on this data plane` : 'registered on this data plane';
+    const error = { class: 'InvalidInput', message: `no workflow named ${JSON.stringify(name)} is ${where}` };
     await tx.nodeResult.create({ data: { messageId: message.id, runId: run.id, tenantId: run.tenantId, nodeId: node.id, status: 'failed', error: json(error), logs: json([]), attempts: 1, startedAt: new Date(), finishedAt: new Date() } });
     await tx.message.update({ where: { id: message.id }, data: { status: 'failed' } });
     return { next: await failRun(tx, run, node.id, error, new Date()) };
@@ -558,7 +567,7 @@ async function startChildRun(tx: Tx, node: PlanNode, message: { id: string; payl
     type: 'run.created',
     payload: { runId: childRunId, tenantId: run.tenantId, at: new Date().toISOString(), workflowId: child.workflowId, workflowVersionId: child.id, trigger: 'subworkflow', inputBytes: Buffer.byteLength(JSON.stringify(message.payload ?? null)) },
   });
-  const jobs = await createRun(tx, { runId: childRunId, tenantId: run.tenantId, workflowId: child.workflowId, workflowVersionId: child.id, input: message.payload });
+  const jobs = await createRun(tx, { runId: childRunId, tenantId: run.tenantId, workflowId: child.workflowId, workflowVersionId: child.id, input: message.payload, environment });
   await tx.message.update({ where: { id: message.id }, data: { status: 'waiting', joinKey: childKey(childRunId) } });
   return { next: jobs };
 }

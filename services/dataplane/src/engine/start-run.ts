@@ -19,13 +19,13 @@ export async function storeVersion(tx: Tx, tenantId: string, version: VersionRef
 /** Creates a run of a stored version with its entry messages; returns the jobs to enqueue after commit. */
 export async function createRun(
   tx: Tx,
-  run: { runId: string; tenantId: string; workflowId: string; workflowVersionId: string; input: unknown; traceparent?: string | null },
+  run: { runId: string; tenantId: string; workflowId: string; workflowVersionId: string; input: unknown; traceparent?: string | null; environment?: string | null },
 ): Promise<NodeJobData[]> {
   const version = await tx.workflowVersion.findUniqueOrThrow({ where: { id: run.workflowVersionId } });
   const document = version.document as unknown as WorkflowDocument;
   const input = (run.input ?? null) as Prisma.InputJsonValue;
   await tx.run.create({
-    data: { id: run.runId, tenantId: run.tenantId, workflowId: run.workflowId, workflowVersionId: run.workflowVersionId, status: 'queued', input, traceparent: run.traceparent ?? null },
+    data: { id: run.runId, tenantId: run.tenantId, workflowId: run.workflowId, workflowVersionId: run.workflowVersionId, status: 'queued', input, traceparent: run.traceparent ?? null, environment: run.environment ?? null },
   });
   const jobs = entryNodes(document).map((nodeId) => ({ messageId: newId('msg'), runId: run.runId, tenantId: run.tenantId, nodeId }));
   await tx.message.createMany({
@@ -43,8 +43,8 @@ export async function createRun(
  * redelivered command changes nothing. Returns the jobs to enqueue once committed.
  */
 export async function acceptRun(tx: Tx, command: RunStart): Promise<NodeJobData[]> {
-  const { runId, tenantId, workflowVersion, traceparent } = command.payload;
+  const { runId, tenantId, workflowVersion, traceparent, environment } = command.payload;
   if (await tx.run.findUnique({ where: { id: runId }, select: { id: true } })) return [];
   await storeVersion(tx, tenantId, workflowVersion);
-  return createRun(tx, { runId, tenantId, workflowId: workflowVersion.workflowId, workflowVersionId: workflowVersion.id, input: command.customerData.input, traceparent });
+  return createRun(tx, { runId, tenantId, workflowId: workflowVersion.workflowId, workflowVersionId: workflowVersion.id, input: command.customerData.input, traceparent, environment });
 }

@@ -5,7 +5,7 @@ import { recordAudit } from '../audit.ts';
 import type { Db, Tx } from '../db/client.ts';
 import type { RegionCatalogue } from '../regions/catalogue.ts';
 import { assertPlacement, namedDataPlane } from '../regions/placement.ts';
-import { wake } from '../dataplanes/outbox.ts';
+import { enqueueCommand, wake } from '../dataplanes/outbox.ts';
 import { AppError, notFound } from '../errors.ts';
 import { syncTriggers, triggerTarget } from '../workflows/webhooks.ts';
 
@@ -123,6 +123,14 @@ export async function deployWorkflow(
       include: { environment: true },
     });
     const movedFrom = previous ? (previous.dataPlaneId ?? tenant.homeDataPlaneId) : null;
+    // The data plane learns what is live where (subworkflow nodes resolve their child there); one it left forgets it.
+    const ref = { id: target.id, workflowId, version, document: target.document as Record<string, unknown> };
+    await enqueueCommand(tx, dataPlane.id, actor.tenantId, { type: 'deployment.put', payload: { tenantId: actor.tenantId, workflowId, environment: env.name, workflowVersion: ref } });
+    const deploymentWoken = [dataPlane.id];
+    if (movedFrom && movedFrom !== dataPlane.id) {
+      await enqueueCommand(tx, movedFrom, actor.tenantId, { type: 'deployment.put', payload: { tenantId: actor.tenantId, workflowId, environment: env.name, workflowVersion: null } });
+      deploymentWoken.push(movedFrom);
+    }
     if (previous && movedFrom !== dataPlane.id) {
       await recordAudit(tx, {
         tenantId: actor.tenantId,
@@ -143,10 +151,10 @@ export async function deployWorkflow(
       after: { environment: env.name, version, deploymentId: deployment.id, dataPlaneId: dataPlane.id },
       meta: call.meta,
     });
-    const woken = env.name === tenant.defaultEnvironment ? await syncTriggers(tx, deps.authSecret, workflow!, triggersBefore?.dataPlane) : [];
+    const woken = [...deploymentWoken, ...(env.name === tenant.defaultEnvironment ? await syncTriggers(tx, deps.authSecret, workflow!, triggersBefore?.dataPlane) : [])];
     return { deployment, woken };
   });
-  for (const id of woken) wake(id);
+  for (const id of new Set(woken)) wake(id);
   return deployment;
 }
 

@@ -96,6 +96,7 @@ export async function startRun(
         tenantId: actor.tenantId,
         trigger: request.trigger,
         workflowVersion: { id: version.id, workflowId: version.workflowId, version: version.version, document: version.document as Record<string, unknown> },
+        ...(chosen.environment ? { environment: chosen.environment } : {}),
       },
       customerData: { input: request.input ?? null },
     });
