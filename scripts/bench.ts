@@ -42,7 +42,11 @@
  *   BENCH_CHAIN_NODES         script nodes in the chain (default 40)
  *   BENCH_CHAIN_REPEATS       chain runs, one after another; the median is reported (default 3)
  *   BENCH_TRIGGER_RUNS        sequential runs for trigger → first node (default 50 × scale)
- *   BENCH_FLOOD_RUNS          noisy tenant's runs of a 3-node workflow (default 2000 × scale)
+ *   BENCH_FLOOD_MESSAGES      node messages the noisy tenant puts in flight (default 50000 × scale)
+ *   BENCH_FLOOD_RUNS          how many runs carry them, each split into BENCH_FLOOD_MESSAGES / runs − 1
+ *                             items through one light node (default 100 × scale: few API calls, so
+ *                             what is measured is the flood of messages, not of API requests)
+ *   BENCH_FLOOD_STEP          that node: script | transform (default script)
  *   BENCH_FLOOD_DRAIN         1/true: wait for every flood run to finish (default: no, the cleanup stops it)
  *   BENCH_QUIET_SAMPLES       quiet tenant's runs, with and without the flood (default 40 × scale)
  *   BENCH_QUIET_INTERVAL_MS   one quiet run every this many ms, open loop (default 250)
@@ -89,6 +93,8 @@ const env = z
     BENCH_CHAIN_REPEATS: num(3),
     BENCH_TRIGGER_RUNS: scaled,
     BENCH_FLOOD_RUNS: scaled,
+    BENCH_FLOOD_MESSAGES: scaled,
+    BENCH_FLOOD_STEP: z.enum(['script', 'transform']).default('script'),
     BENCH_FLOOD_DRAIN: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
     BENCH_QUIET_SAMPLES: scaled,
     BENCH_QUIET_INTERVAL_MS: num(250),
@@ -116,7 +122,9 @@ const config = {
   chainNodes: Math.round(env.BENCH_CHAIN_NODES),
   chainRepeats: Math.round(env.BENCH_CHAIN_REPEATS),
   triggerRuns: sized(env.BENCH_TRIGGER_RUNS, 50, 10),
-  floodRuns: sized(env.BENCH_FLOOD_RUNS, 2000, 50),
+  floodRuns: sized(env.BENCH_FLOOD_RUNS, 100, 5),
+  floodMessages: sized(env.BENCH_FLOOD_MESSAGES, 50_000, 500),
+  floodStep: env.BENCH_FLOOD_STEP,
   floodDrain: env.BENCH_FLOOD_DRAIN,
   quietSamples: sized(env.BENCH_QUIET_SAMPLES, 40, 10),
   quietIntervalMs: Math.round(env.BENCH_QUIET_INTERVAL_MS),
@@ -350,13 +358,13 @@ async function main(): Promise<number> {
             "One run: split → (per-item step) → join, the items in the run's input. elapsedSec = Run.startedAt → Run.finishedAt (data-plane DB); on timeout, → the moment the bench gave up, with itemsReached = item messages that had arrived at the join (Message rows of the join node, waiting or done); the run is then cancelled through the API and the bench waits for the data plane's queue to empty (afterTimeout). itemsProcessed = per-item step messages done.",
         };
       }
-      const noisy = await phase('noisy', () => noisyPhase(p, { floodRuns: config.floodRuns, samples: config.quietSamples, intervalMs: config.quietIntervalMs, apiConcurrency: config.apiConcurrency, timeoutMs: waitMs, drain: config.floodDrain }));
+      const noisy = await phase('noisy', () => noisyPhase(p, { floodRuns: config.floodRuns, floodMessages: config.floodMessages, floodStep: config.floodStep, samples: config.quietSamples, intervalMs: config.quietIntervalMs, apiConcurrency: config.apiConcurrency, timeoutMs: waitMs, drain: config.floodDrain }));
       if (noisy) {
         report.noisyNeighbour = {
           ...noisy,
           target: target("quiet tenant's trigger→first node p99, with flood / without", '<= 2', noisy.p99Ratio, (x) => x <= 2),
           measured:
-            "Quiet tenant: one run of a 1-node script workflow every BENCH_QUIET_INTERVAL_MS (open loop: not waiting for earlier ones), trigger→first node measured as in triggerToFirstNode. Without: on an idle system. With: the noisy tenant (same data plane) starts BENCH_FLOOD_RUNS runs of a 3-node script workflow through the API as fast as BENCH_API_CONCURRENCY allows; the quiet samples begin once a tenth of the flood is stored on the data plane; samplesWhileFloodInFlight says how many were fired before the flood's last run finished. Samples still not started at the deadline count with the time waited (lower bound). breakdownMs as in triggerToFirstNode.",
+            "Quiet tenant: one run of a 1-node script workflow every BENCH_QUIET_INTERVAL_MS (open loop: not waiting for earlier ones), trigger→first node measured as in triggerToFirstNode. Without: on an idle system. With: the noisy tenant (same data plane) starts BENCH_FLOOD_RUNS runs through the API as fast as BENCH_API_CONCURRENCY allows, each splitting into items through one light node, BENCH_FLOOD_MESSAGES messages in all; the quiet samples begin once a tenth of the flood's messages are stored on the data plane; samplesWhileFloodInFlight says how many were fired before the flood's last run finished. Samples still not started at the deadline count with the time waited (lower bound). breakdownMs as in triggerToFirstNode.",
         };
       }
     }

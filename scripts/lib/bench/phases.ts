@@ -25,6 +25,7 @@ import {
   startRuns,
   waitForRuns,
   waitForWebhook,
+  workflowMessages,
   workflowWindow,
   type Api,
   type Platform,
@@ -275,12 +276,18 @@ export interface NoisyResult {
   quiet: { samples: number; intervalMs: number; workflow: string };
   flood: {
     runs: number;
-    nodesPerRun: number;
+    /** Each flood run: one split message, then one message per item through `perItemStep`. */
+    itemsPerRun: number;
+    perItemStep: 'script' | 'transform';
+    /** Node messages the flood puts in flight: runs × (1 + itemsPerRun). */
+    messages: number;
     /** All flood API calls answered, from the first one. */
     apiSec: number;
     /** Whether every flood run had finished when the phase ended (BENCH_FLOOD_DRAIN waits for that). */
     drained: boolean;
     runsFinished: number;
+    /** Flood messages still pending or running when the quiet samples had all started (out of `messages`). */
+    messagesPendingAfterQuietSamples: number;
     /** First flood API call → last flood run finished (null unless drained). */
     drainSec: number | null;
     /** Flood node executions / (first flood node start → last finish, or now). */
@@ -295,36 +302,47 @@ export interface NoisyResult {
   floodResources: Resources;
 }
 
-export async function noisyPhase(p: Platform, o: { floodRuns: number; samples: number; intervalMs: number; apiConcurrency: number; timeoutMs: number; drain: boolean }): Promise<NoisyResult> {
+export async function noisyPhase(
+  p: Platform,
+  o: { floodRuns: number; floodMessages: number; floodStep: 'script' | 'transform'; samples: number; intervalMs: number; apiConcurrency: number; timeoutMs: number; drain: boolean },
+): Promise<NoisyResult> {
   const quietWf = await createWorkflow(p.quiet.api, oneNode('bench-quiet'));
-  const floodWf = await createWorkflow(p.noisy.api, { name: 'bench-flood', nodes: [script('a'), script('b'), script('c')], edges: [{ from: 'a', to: 'b' }, { from: 'b', to: 'c' }] });
+  // The flood: runs that each split into many items through one light node, so a few API
+  // calls put BENCH_FLOOD_MESSAGES messages in flight (a tenant's API rate limit does not stop
+  // that), and the runs' start commands still pile up in the command channel.
+  const itemsPerRun = Math.max(1, Math.round(o.floodMessages / o.floodRuns) - 1);
+  const step = o.floodStep === 'script' ? script('work') : { id: 'work', type: 'transform', expression: '$' };
+  const floodWf = await createWorkflow(p.noisy.api, { name: 'bench-flood', nodes: [{ id: 'items', type: 'split', items: 'items' }, step], edges: [{ from: 'items', to: 'work' }] });
+  const items = Array.from({ length: itemsPerRun }, (_, i) => i);
   await warmUp(p, p.quiet.api, quietWf, 2);
   await warmUp(p, p.noisy.api, floodWf, 1);
+  const messages = o.floodRuns * (1 + itemsPerRun);
 
   progress(`noisy neighbour: quiet tenant alone, ${o.samples} runs one every ${o.intervalMs} ms`);
   const { started: _alone, ...without } = await quietSamples(p, quietWf, { ...o, timeoutMs: 60_000 });
   progress(`noisy neighbour: alone p50 ${without.triggerToFirstNodeMs.p50} ms, p99 ${without.triggerToFirstNodeMs.p99} ms`);
   await sleep(500);
 
-  progress(`noisy neighbour: noisy tenant starts ${o.floodRuns} runs of a 3-node workflow (${o.apiConcurrency} API calls in flight)`);
+  progress(`noisy neighbour: noisy tenant starts ${o.floodRuns} runs, each split into ${itemsPerRun} items (${o.floodStep}): ${messages} messages (${o.apiConcurrency} API calls in flight)`);
   const before = await p.meter.sample();
   const ownBefore = benchQueries();
   const floodT0 = Date.now();
-  const flood = startRuns(p.noisy.api, floodWf, o.floodRuns, o.apiConcurrency, (i) => ({ i }), 'flood');
+  const flood = startRuns(p.noisy.api, floodWf, o.floodRuns, o.apiConcurrency, () => ({ items }), 'flood');
   let floodError: unknown;
   flood.catch((err) => (floodError = err));
-  // The quiet tenant starts once the flood has reached the data plane (a tenth of it stored there).
-  const underway = Math.max(1, Math.round(o.floodRuns / 10));
+  // The quiet tenant starts once the flood has reached the data plane (a tenth of its messages stored there).
+  const underway = Math.max(1, Math.round(messages / 10));
   for (;;) {
     checkAbort();
     if (floodError) throw floodError;
-    if ((await runCounts(p.db, floodWf, floodT0)).total >= underway) break;
+    if ((await workflowMessages(p.db, floodWf, floodT0)).total >= underway) break;
     if (Date.now() - floodT0 > o.timeoutMs) throw new Error('the flood never reached the data plane');
-    await sleep(50);
+    await sleep(100);
   }
   progress('noisy neighbour: flood underway; quiet tenant sampling again');
   const { started, ...withFlood } = await quietSamples(p, quietWf, { ...o, timeoutMs: o.timeoutMs });
-  progress(`noisy neighbour: with flood p50 ${withFlood.triggerToFirstNodeMs.p50} ms, p99 ${withFlood.triggerToFirstNodeMs.p99} ms`);
+  const pendingAfter = (await workflowMessages(p.db, floodWf, floodT0)).pending;
+  progress(`noisy neighbour: with flood p50 ${withFlood.triggerToFirstNodeMs.p50} ms, p99 ${withFlood.triggerToFirstNodeMs.p99} ms (${pendingAfter} flood messages still pending)`);
   await flood;
   const apiSec = (Date.now() - floodT0) / 1000;
   // Without `drain`, the flood is left to the cleanup: this is the last phase, and the figures above do not need its end.
@@ -337,12 +355,15 @@ export async function noisyPhase(p: Platform, o: { floodRuns: number; samples: n
     quiet: { samples: o.samples, intervalMs: o.intervalMs, workflow: '1 script node' },
     flood: {
       runs: o.floodRuns,
-      nodesPerRun: 3,
+      itemsPerRun,
+      perItemStep: o.floodStep,
+      messages,
       apiSec: round(apiSec, 2),
       drained,
       runsFinished: counts.finished,
+      messagesPendingAfterQuietSamples: pendingAfter,
       drainSec: drained ? round((floodEnd - floodT0) / 1000, 2) : null,
-      stepsPerSec: round(w.nodeResults / Math.max(0.001, ((drained ? w.lastNodeFinish! : Date.now()) - w.firstNodeStart!) / 1000), 1),
+      stepsPerSec: round(w.nodeResults / Math.max(0.001, ((drained ? w.lastNodeFinish! : Date.now()) - (w.firstNodeStart ?? floodT0)) / 1000), 1),
       timedOut: counts.timedOut,
     },
     withoutFlood: without,

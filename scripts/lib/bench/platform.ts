@@ -196,6 +196,17 @@ export async function workflowWindow(db: pg.Pool, workflowId: string, since = 0)
   return { nodeResults: Number(n.n), firstNodeStart: n.first, lastNodeFinish: n.last, firstAccepted: r.first, lastAccepted: r.last, lastRunFinish: r.finished };
 }
 
+/** Messages of a workflow's runs (accepted since `since`): all of them, and those still pending or running. */
+export async function workflowMessages(db: pg.Pool, workflowId: string, since = 0): Promise<{ total: number; pending: number }> {
+  const { rows } = await query<{ total: string; pending: string }>(
+    db,
+    `SELECT count(*) AS total, count(*) FILTER (WHERE m.status IN ('pending', 'running')) AS pending
+       FROM "Message" m JOIN "Run" r ON r.id = m."runId" WHERE r."workflowId" = $1 AND ${SINCE}`,
+    [workflowId, since],
+  );
+  return { total: Number(rows[0]!.total), pending: Number(rows[0]!.pending) };
+}
+
 export interface RunTiming {
   runId: string;
   status: string | null;

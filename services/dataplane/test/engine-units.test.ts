@@ -82,7 +82,23 @@ describe('fair share', () => {
     expect(flood[0]).toBe(1);
     expect(flood.at(-1)).toBe(500);
     expect(fair.priorityFor('quiet', 10)).toBe(1);
-    // A new window starts the count again.
-    expect(fair.priorityFor('noisy', 2_000)).toBe(1);
+    // No window that starts the flood's count again: it decays (half-life 1 s)...
+    expect(fair.priorityFor('noisy', 2_000)).toBe(126);
+    // ...down to the front of the queue once the tenant has been quiet for a while.
+    expect(fair.priorityFor('noisy', 60_000)).toBe(1);
+  });
+
+  it('keeps a quiet tenant ahead of one that keeps flooding, however long it lasts', async () => {
+    const { FairShare } = await import('../src/engine/queue.ts');
+    const fair = new FairShare(30_000);
+    let noisyLowest = Infinity;
+    let quietHighest = 0;
+    // Noisy: a burst of 50,000 (a split), then 200 jobs a second for 5 minutes; quiet: one job every 250 ms.
+    for (let i = 0; i < 50_000; i++) fair.priorityFor('noisy', 0);
+    for (let t = 0; t < 300_000; t += 5) {
+      noisyLowest = Math.min(noisyLowest, fair.priorityFor('noisy', t));
+      if (t % 250 === 0) quietHighest = Math.max(quietHighest, fair.priorityFor('quiet', t));
+    }
+    expect(quietHighest).toBeLessThan(noisyLowest);
   });
 });

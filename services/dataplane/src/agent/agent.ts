@@ -1,4 +1,4 @@
-import type { EventEnvelope, Jwks } from '@orvanta/protocol';
+import type { CommandEnvelope, EventEnvelope, Jwks } from '@orvanta/protocol';
 import type { SecretStore } from '../secrets.ts';
 import type { Db, Prisma } from '../db.ts';
 import type { NodeQueue } from '../engine/queue.ts';
@@ -17,6 +17,10 @@ export interface AgentOptions {
   version: string;
   enrollmentToken?: string;
   longPollSeconds?: number;
+  /** Commands per pull (default 20). */
+  commandBatch?: number;
+  /** Tenants whose commands are applied at the same time (default 4), each in its own transactions. */
+  commandLanes?: number;
   heartbeatMs?: number;
   eventPollMs?: number;
 }
@@ -32,6 +36,9 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', done, { once: true });
   });
 
+/** How often the agent pulls while lanes are busy applying commands (or sooner, when one ends). */
+const LANE_POLL_MS = 100;
+
 /**
  * The agent role: the data plane's only link to the control plane, always dialled out.
  * It pulls commands (long-poll), applies them, ships the event outbox and sends
@@ -42,6 +49,9 @@ export class Agent {
   private readonly abort = new AbortController();
   private readonly client: GatewayClient;
   private loops: Promise<void>[] = [];
+  /** Tenants whose commands are being applied, each in order in its own lane. */
+  private readonly lanes = new Map<string, Promise<void>>();
+  private laneFailure?: unknown;
   private reenrollTried = false;
   dataPlaneId?: string;
 
@@ -58,6 +68,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.abort.abort();
     await Promise.allSettled(this.loops);
+    await Promise.allSettled(this.lanes.values());
   }
 
   private async ensureEnrolled(): Promise<void> {
@@ -111,21 +122,58 @@ export class Agent {
     await this.enroll().catch((err) => this.o.log.error('re-enrollment failed', errorFields(err)));
   }
 
-  /** One long-poll: apply what arrived, enqueue its work, then acknowledge. */
+  /**
+   * One pull. The control plane deals commands round robin across tenants; here each
+   * tenant's are applied in a lane of its own (its commands in order, one lane per tenant,
+   * a few lanes at once), then their work is enqueued and they are acknowledged. So a quiet
+   * tenant's run.start does not wait for a busy tenant's backlog to be applied: it is pulled
+   * while that lane is still busy and applied beside it. A busy tenant's commands that come
+   * again while its lane runs are left for a later pull (they are not acknowledged yet).
+   */
   private async pullOnce(): Promise<boolean> {
-    const { commands, unsupported } = await this.client.pullCommands(this.o.longPollSeconds ?? 25);
+    if (this.laneFailure) {
+      const failure = this.laneFailure;
+      this.laneFailure = undefined;
+      throw failure; // the loop backs off, then the unacknowledged commands come again
+    }
+    // While lanes are busy the pull does not wait (what they hold is still pending, so a
+    // long-poll would return at once anyway); it is repeated when a lane ends or shortly.
+    const busy = this.lanes.size > 0;
+    const { commands, unsupported } = await this.client.pullCommands(busy ? 0 : (this.o.longPollSeconds ?? 25), this.o.commandBatch ?? 20);
     for (const skipped of unsupported) {
       // A newer control plane sent something this version cannot apply. Holding it would
       // stop every command behind it; it is recorded, acknowledged and reported instead.
       this.o.log.error('skipped a command this data plane version does not understand; upgrade the data plane', { commandId: skipped.id, type: skipped.type, problem: skipped.problem });
       await this.o.db.appliedCommand.upsert({ where: { id: skipped.id }, create: { id: skipped.id, type: `unsupported:${skipped.type}`.slice(0, 100) }, update: {} });
     }
-    const jobs = await applyCommands(this.o.db, commands, this.o.secrets);
-    await this.o.queue.enqueue(jobs).catch((err) => this.o.log.warn('enqueue failed; reconciler will retry', errorFields(err)));
-    if (commands.length > 0) this.o.log.debug('applied commands', { count: commands.length });
-    const done = [...commands.map((c) => c.id), ...unsupported.map((c) => c.id).filter((id) => id !== '?')];
-    if (done.length > 0) await this.client.ack(done);
-    return true; // the long-poll itself is the wait
+    const skippedIds = unsupported.map((c) => c.id).filter((id) => id !== '?');
+    if (skippedIds.length > 0) await this.client.ack(skippedIds);
+
+    const byTenant = new Map<string, CommandEnvelope[]>();
+    for (const command of commands) {
+      const tenantId = command.payload.tenantId;
+      if (this.lanes.has(tenantId)) continue;
+      byTenant.set(tenantId, [...(byTenant.get(tenantId) ?? []), command]);
+    }
+    for (const [tenantId, batch] of byTenant) {
+      if (this.lanes.size >= (this.o.commandLanes ?? 4)) break;
+      const lane = this.applyLane(batch).finally(() => this.lanes.delete(tenantId));
+      this.lanes.set(tenantId, lane);
+    }
+    if (this.lanes.size > 0) await Promise.race([...this.lanes.values(), sleep(LANE_POLL_MS, this.abort.signal)]);
+    return true; // the long-poll, or the lanes, are the wait
+  }
+
+  /** Applies one tenant's commands in order, enqueues their work, then acknowledges them. */
+  private async applyLane(commands: CommandEnvelope[]): Promise<void> {
+    try {
+      const jobs = await applyCommands(this.o.db, commands, this.o.secrets);
+      await this.o.queue.enqueue(jobs).catch((err) => this.o.log.warn('enqueue failed; reconciler will retry', errorFields(err)));
+      this.o.log.debug('applied commands', { count: commands.length });
+      await this.client.ack(commands.map((c) => c.id));
+    } catch (err) {
+      if (!this.abort.signal.aborted) this.laneFailure ??= err;
+    }
   }
 
   private async shipEvents(): Promise<boolean> {

@@ -48,9 +48,12 @@ export class GatewayClient {
     return enrollResponseSchema.parse(await this.call(gatewayPaths.enroll, { method: 'POST', body: JSON.stringify(request) }));
   }
 
-  /** Commands this version understands, and the ids and types of those it does not (from a newer control plane). */
-  async pullCommands(waitSeconds: number): Promise<{ commands: CommandEnvelope[]; unsupported: { id: string; type: string; problem: string }[] }> {
-    const body = await this.call(`${gatewayPaths.commands}?wait=${waitSeconds}`, { timeoutMs: (waitSeconds + 15) * 1000 });
+  /**
+   * Up to `limit` commands (the control plane deals them round robin across tenants): those
+   * this version understands, and the ids and types of those it does not (from a newer control plane).
+   */
+  async pullCommands(waitSeconds: number, limit: number): Promise<{ commands: CommandEnvelope[]; unsupported: { id: string; type: string; problem: string }[] }> {
+    const body = await this.call(`${gatewayPaths.commands}?wait=${waitSeconds}&limit=${limit}`, { timeoutMs: (waitSeconds + 15) * 1000 });
     const { known, unknown } = splitKnown(z.object({ commands: z.array(z.unknown()) }).parse(body).commands, commandEnvelopeSchema);
     return { commands: known, unsupported: unknown };
   }

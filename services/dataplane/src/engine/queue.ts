@@ -24,29 +24,42 @@ export function redisConnection(url: string, role: 'producer' | 'worker'): Redis
 const LOWEST_PRIORITY = 2 ** 21;
 
 /**
- * Fair share between tenants: a job's priority is how many jobs its tenant had enqueued
- * (through this process) in the last window, so a tenant flooding the queue pushes its own
- * later jobs back while a quiet tenant's next job goes straight to the front. Within a tenant
- * the order stays first in, first out while the flood lasts.
+ * Fair share between tenants. A job's priority is 1 + its tenant's recent enqueue count,
+ * decayed exponentially (half-life `halfLifeMs`): a tenant that has sent nothing for a
+ * while gets 1 and goes straight to the front; one that floods the queue gets numbers that
+ * grow with its burst (a split of 50,000 items: 1 to 50,000) and stay high while it keeps
+ * sending, since successors are enqueued as fast as its messages are processed. Between
+ * busy tenants this evens out their service: the one served more enqueues more and so
+ * drops back. Unlike a count reset by a fixed window, there is no moment when a flooding
+ * tenant starts again from priority 1, level with a quiet one.
+ *
+ * O(1) per job, no Redis round trip: the count is this process's view. Every producer
+ * (agent, workers, ingress, scheduler) sees its own share of each tenant's traffic, and
+ * the ranking holds in each share. A tenant's jobs are not first in, first out among
+ * themselves: its newer jobs can overtake its older burst, which moves its runs along
+ * rather than starting more of them.
  */
 export class FairShare {
-  private readonly counts = new Map<string, { windowStart: number; count: number }>();
+  private readonly tenants = new Map<string, { level: number; at: number }>();
 
-  constructor(private readonly windowMs = 30_000) {}
+  constructor(private readonly halfLifeMs = 30_000) {}
 
   priorityFor(tenantId: string, now = Date.now()): number {
-    let entry = this.counts.get(tenantId);
-    if (!entry || now - entry.windowStart > this.windowMs) {
-      entry = { windowStart: now, count: 0 };
-      this.counts.set(tenantId, entry);
-      if (this.counts.size > 10_000) this.prune(now);
+    const entry = this.tenants.get(tenantId);
+    const level = entry ? entry.level * 2 ** (-Math.max(0, now - entry.at) / this.halfLifeMs) : 0;
+    if (entry) {
+      entry.level = level + 1;
+      entry.at = now;
+    } else {
+      this.tenants.set(tenantId, { level: 1, at: now });
+      if (this.tenants.size > 10_000) this.prune(now);
     }
-    entry.count += 1;
-    return Math.min(LOWEST_PRIORITY, entry.count);
+    return Math.min(LOWEST_PRIORITY, 1 + Math.floor(level));
   }
 
+  /** Forgets tenants whose count has decayed to nothing: they would get priority 1 anyway. */
   private prune(now: number): void {
-    for (const [tenant, entry] of this.counts) if (now - entry.windowStart > this.windowMs) this.counts.delete(tenant);
+    for (const [tenant, entry] of this.tenants) if (entry.level * 2 ** (-(now - entry.at) / this.halfLifeMs) < 1) this.tenants.delete(tenant);
   }
 }
 

@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { CommandEnvelope, EnrollRequest, EventEnvelope, HeartbeatRequest } from '@orvanta/protocol';
 import type { Actor } from '../auth/actor.ts';
 import { recordAudit } from '../audit.ts';
-import type { Db } from '../db/client.ts';
+import type { Db, Tx } from '../db/client.ts';
 import { Prisma } from '../db/client.ts';
 import type { DataPlane } from '../db/generated/client.ts';
 import { AppError } from '../errors.ts';
@@ -86,21 +87,107 @@ export async function enrollDataPlane(db: Db, request: EnrollRequest): Promise<{
   });
 }
 
+const refused = () => new AppError('unauthenticated', 'Data plane not recognised', 'The data-plane credential is invalid or revoked. Enroll again with a new token.');
+
 /** Resolves a data plane from its `Authorization: Bearer` credential, or throws 401. */
 export async function authenticateDataPlane(db: Db, request: Request): Promise<DataPlane> {
   const match = /^Bearer\s+(orvdp_\S+)$/.exec(request.headers.get('authorization') ?? '');
   const dataPlane = match ? await db.dataPlane.findUnique({ where: { credentialHash: sha256(match[1]!) } }) : null;
-  if (!dataPlane || dataPlane.status !== 'active') {
-    throw new AppError('unauthenticated', 'Data plane not recognised', 'The data-plane credential is invalid or revoked. Enroll again with a new token.');
-  }
+  if (!dataPlane || dataPlane.status !== 'active') throw refused();
   return dataPlane;
+}
+
+/**
+ * Revocation inside this process: ends the long-polls a revoked data plane holds here at once.
+ * Other replicas' long-polls end at their next re-check, and `assertStillActive` keeps them
+ * from delivering anything after the revocation.
+ */
+const revocations = new EventEmitter();
+revocations.setMaxListeners(0);
+
+/** Called after a revocation commits. */
+export function announceRevocation(dataPlaneId: string): void {
+  revocations.emit(dataPlaneId);
+}
+
+/** A signal that aborts when `signal` does or when this data plane is revoked; call `dispose` when done. */
+export function untilRevoked(dataPlaneId: string, signal?: AbortSignal): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  revocations.once(dataPlaneId, abort);
+  signal?.addEventListener('abort', abort, { once: true });
+  if (signal?.aborted) abort();
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      revocations.off(dataPlaneId, abort);
+      signal?.removeEventListener('abort', abort);
+    },
+  };
+}
+
+/** Throws 401 if the data plane was revoked since its request was authenticated. */
+export async function assertStillActive(db: Db | Tx, dataPlaneId: string): Promise<void> {
+  const current = await db.dataPlane.findUnique({ where: { id: dataPlaneId }, select: { status: true } });
+  if (current?.status !== 'active') throw refused();
 }
 
 const RECHECK_MS = 1000;
 
+interface PendingCommand {
+  seq: bigint;
+  id: string;
+  createdAt: Date;
+  type: string;
+  payload: unknown;
+  customerData: unknown;
+}
+
 /**
- * Long-poll: returns this data plane's unacknowledged commands in order, waiting up to
- * `waitMs` for one to appear. Unacked commands are sent again on the next poll.
+ * Up to `limit` unacknowledged commands, dealt round robin across tenants: each tenant's
+ * oldest first, then each one's second, and so on (ties by seq). A tenant's own commands
+ * keep their seq order — a secret.put before the run that reads it, a run.start before its
+ * cancel — while a tenant with thousands queued no longer holds back another's next one.
+ * Commands of different tenants never depend on each other, so nothing needs the global order.
+ *
+ * Index-driven (DataPlaneCommand(dataPlaneId, ackedAt, tenantId, seq)): a skip scan finds the
+ * tenants with pending commands, then at most `limit` of each tenant's oldest are read, so a
+ * poll costs O(tenants × limit), not O(backlog). The ORDER BYs name "ackedAt" (all NULL here)
+ * because Postgres does not treat `IS NULL` as an equality when matching an index's order.
+ */
+function pendingCommands(db: Db, dataPlaneId: string, limit: number): Promise<PendingCommand[]> {
+  return db.$queryRaw<PendingCommand[]>`
+    WITH RECURSIVE tenants AS (
+      (SELECT "tenantId" FROM "DataPlaneCommand"
+        WHERE "dataPlaneId" = ${dataPlaneId} AND "ackedAt" IS NULL
+        ORDER BY "ackedAt", "tenantId" LIMIT 1)
+      UNION ALL
+      SELECT (SELECT c."tenantId" FROM "DataPlaneCommand" c
+               WHERE c."dataPlaneId" = ${dataPlaneId} AND c."ackedAt" IS NULL AND c."tenantId" > t."tenantId"
+               ORDER BY c."ackedAt", c."tenantId" LIMIT 1)
+        FROM tenants t WHERE t."tenantId" IS NOT NULL
+    ),
+    dealt AS (
+      SELECT head.seq, row_number() OVER (PARTITION BY t."tenantId" ORDER BY head.seq) AS turn
+        FROM tenants t
+        CROSS JOIN LATERAL (
+          SELECT c.seq FROM "DataPlaneCommand" c
+           WHERE c."dataPlaneId" = ${dataPlaneId} AND c."ackedAt" IS NULL AND c."tenantId" = t."tenantId"
+           ORDER BY c."ackedAt", c.seq LIMIT ${limit}
+        ) head
+       WHERE t."tenantId" IS NOT NULL
+       ORDER BY turn, head.seq
+       LIMIT ${limit}
+    )
+    SELECT c."seq", c."id", c."createdAt", c."type", c."payload", c."customerData"
+      FROM dealt JOIN "DataPlaneCommand" c ON c."seq" = dealt.seq
+     ORDER BY dealt.turn, dealt.seq`;
+}
+
+/**
+ * Long-poll: returns this data plane's unacknowledged commands (see `pendingCommands` for
+ * the order), waiting up to `waitMs` for one to appear. Unacked commands are sent again on
+ * the next poll; the data plane applies each id once.
  */
 export async function pullCommands(
   db: Db,
@@ -110,11 +197,7 @@ export async function pullCommands(
   const deadline = Date.now() + options.waitMs;
   await db.dataPlane.update({ where: { id: dataPlane.id }, data: { lastSeenAt: new Date() } });
   for (;;) {
-    const rows = await db.dataPlaneCommand.findMany({
-      where: { dataPlaneId: dataPlane.id, ackedAt: null },
-      orderBy: { seq: 'asc' },
-      take: options.limit,
-    });
+    const rows = await pendingCommands(db, dataPlane.id, options.limit);
     if (rows.length > 0) {
       await db.dataPlaneCommand.updateMany({
         where: { seq: { in: rows.map((r) => r.seq) }, deliveredAt: null },
@@ -152,6 +235,8 @@ export async function applyEvents(db: Db, dataPlane: DataPlane, events: EventEnv
   const applied: string[] = [];
   for (const event of events) {
     await db.$transaction(async (tx) => {
+      // A revocation stops a batch in the middle: nothing is applied once it has committed.
+      await assertStillActive(tx, dataPlane.id);
       const receipt = await tx.dataPlaneEventReceipt.createMany({
         data: [{ eventId: event.id, dataPlaneId: dataPlane.id }],
         skipDuplicates: true,
