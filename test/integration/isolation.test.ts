@@ -67,6 +67,11 @@ async function newApiKey(): Promise<string> {
   expect(res.status).toBe(201);
   return res.body.id;
 }
+async function newOnPremDataPlane(): Promise<string> {
+  const res = await ownerA()('POST', '/api/v1/data-planes', { kind: 'onprem', name: `onprem-${unique()}` });
+  expect(res.status).toBe(201);
+  return res.body.dataPlane.id;
+}
 /** Dedicated regions need the enterprise plan; rows are made directly (no worker runs in this suite). */
 async function newDedicatedRegion(state: string): Promise<string> {
   await cp.db.tenant.update({ where: { id: a.tenantId }, data: { plan: 'enterprise' } });
@@ -116,6 +121,9 @@ const FIXTURES: Record<string, Fixture> = {
   'POST /trash/reject': async () => ({ path: '/trash/reject', body: { ids: [await newTrashItem()] } }),
   'GET /regions': async () => ({ path: '/regions' }),
   'GET /data-planes': async () => ({ path: '/data-planes' }),
+  'POST /data-planes': async () => ({ path: '/data-planes', body: { kind: 'onprem', name: `onprem-${unique()}` } }),
+  'POST /data-planes/{id}/enrollment-token': async () => ({ path: `/data-planes/${await newOnPremDataPlane()}/enrollment-token` }),
+  'POST /data-planes/{id}/revoke': async () => ({ path: `/data-planes/${await newOnPremDataPlane()}/revoke` }),
   'GET /region-policy': async () => ({ path: '/region-policy' }),
   'PUT /region-policy': async () => ({ path: '/region-policy', body: { homeRegion: 'eu-local', allowedRegions: ['eu-local', 'onprem'] } }),
   'POST /dedicated-regions': async () => (await cp.db.tenant.update({ where: { id: a.tenantId }, data: { plan: 'enterprise' } }), { path: '/dedicated-regions', body: { location: 'eu-local', size: 'small' } }),

@@ -28,7 +28,35 @@ export interface TestControlPlane {
   /** Registers a data plane and returns a one-time enrollment token. */
   /** Registers a shared data plane (in eu-local unless told) and returns its enrollment token. */
   dataPlane(id: string, region?: string): Promise<string>;
+  /**
+   * Everything the in-process control plane wrote to the console (console.log/info/warn/
+   * error/debug, one entry per call) since it started, for tests that search its logs.
+   */
+  logs: string[];
+  /**
+   * Closes the HTTP listener and drops every open connection: data planes get "connection
+   * refused" as if the control plane were down. Its database stays as it is.
+   */
+  stopListener(): Promise<void>;
+  /** Listens again on the same port. */
+  startListener(): Promise<void>;
   stop(): Promise<void>;
+}
+
+const CONSOLE_METHODS = ['log', 'info', 'warn', 'error', 'debug'] as const;
+
+/** Copies every console call of this process into `logs` (and still prints it); returns the undo. */
+function captureConsole(logs: string[]): () => void {
+  const originals = CONSOLE_METHODS.map((m) => [m, console[m]] as const);
+  for (const [method, original] of originals) {
+    console[method] = (...args: unknown[]) => {
+      logs.push(args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? String(a.stack ?? a) : JSON.stringify(a) ?? String(a))).join(' '));
+      original.apply(console, args);
+    };
+  }
+  return () => {
+    for (const [method, original] of originals) console[method] = original;
+  };
 }
 
 /**
@@ -41,7 +69,18 @@ export async function startTestControlPlane(overrides: Partial<ControlPlaneConfi
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: (request) => route.handler!(request), port: 0, hostname: '127.0.0.1' }, () => resolve(s));
   });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  const logs: string[] = [];
+  const releaseConsole = captureConsole(logs);
+  let listening = true;
+  const closeListener = async () => {
+    if (!listening) return;
+    listening = false;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    if ('closeAllConnections' in server) server.closeAllConnections();
+    await closed;
+  };
   const config: ControlPlaneConfig = {
     ...parseControlPlaneConfig({ DATABASE_URL: database.url, AUTH_SECRET: randomBytes(32).toString('hex'), PUBLIC_URL: url, DATABASE_POOL_MAX: database.poolMax?.toString(), MAIL_DEV_OUTBOX: 'true' }),
     ...overrides,
@@ -70,9 +109,22 @@ export async function startTestControlPlane(overrides: Partial<ControlPlaneConfi
       return { userId: user.id, membershipId: membership.id };
     },
     dataPlane: async (id, region = 'eu-local') => (await ensureDataPlane(db, { id, name: id, kind: 'shared', region })).enrollmentToken,
+    logs,
+    stopListener: closeListener,
+    async startListener() {
+      if (listening) return;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      listening = true;
+    },
     async stop() {
-      if ('closeAllConnections' in server) server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeListener();
+      releaseConsole();
       await db.$disconnect();
       await database.drop();
     },

@@ -4,6 +4,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { Alert } from './alert';
 import { api, errorMessage, fieldErrors } from './api';
 import { DedicatedRegions } from './dedicated-regions';
+import { OnPremCreate, OnPremReissueButton, RevokeDataPlaneButton } from './onprem-create';
 import { formatRelative } from './format';
 import { ProblemAlert } from './problem-alert';
 import { useList } from './use-list';
@@ -44,6 +45,7 @@ export function DataPlanesView({ canWrite, canReadPolicy, canWritePolicy }: { ca
   return (
     <div className="stack">
       <DedicatedRegions regions={regions.items ?? []} canWrite={canWrite} onChanged={() => void planes.reload()} />
+      {canWrite && <OnPremCreate onCreated={() => void planes.reload()} />}
 
       <section className="card stack" aria-labelledby="planes-title" data-testid="data-planes">
         <div>
@@ -65,6 +67,11 @@ export function DataPlanesView({ canWrite, canReadPolicy, canWritePolicy }: { ca
                   <th scope="col">Version</th>
                   <th scope="col">Heartbeat</th>
                   <th scope="col">Queue</th>
+                  {canWrite && (
+                    <th scope="col">
+                      <span className="sr-only">Actions</span>
+                    </th>
+                  )}
                 </tr>
               </thead>
               <tbody>
@@ -87,6 +94,11 @@ export function DataPlanesView({ canWrite, canReadPolicy, canWritePolicy }: { ca
                     <td className="mono small">{d.version ?? '—'}</td>
                     <td className="small">{d.lastHeartbeatAt ? formatRelative(d.lastHeartbeatAt) : '—'}</td>
                     <td>{d.queueDepth ?? '—'}</td>
+                    {canWrite && (
+                      <td className="actions">
+                        <OnPremReissueButton dataPlane={d} /> <RevokeDataPlaneButton dataPlane={d} onRevoked={() => void planes.reload()} />
+                      </td>
+                    )}
                   </tr>
                 ))}
               </tbody>

@@ -15,7 +15,7 @@ import type { ServerDeps } from '../api/context.ts';
 import { handleError, problemResponse, validationError, zodIssues } from '../api/problem.ts';
 import { AppError } from '../errors.ts';
 import type { DataPlane } from '../db/generated/client.ts';
-import { ackCommands, applyEvents, authenticateDataPlane, enrollDataPlane, pullCommands, recordHeartbeat } from './service.ts';
+import { ackCommands, applyEvents, assertStillActive, authenticateDataPlane, enrollDataPlane, pullCommands, recordHeartbeat, untilRevoked } from './service.ts';
 
 type GatewayEnv = { Variables: { dataPlane: DataPlane } };
 
@@ -63,7 +63,11 @@ export function createGatewayApp(deps: ServerDeps) {
   app.get('/commands', async (c) => {
     const wait = Math.min(Math.max(Number(c.req.query('wait') ?? 0) || 0, 0), MAX_LONG_POLL_SECONDS);
     const limit = Math.min(Math.max(Number(c.req.query('limit') ?? 100) || 100, 1), 500);
-    const commands = await pullCommands(db, c.get('dataPlane'), { waitMs: wait * 1000, limit, signal: c.req.raw.signal });
+    const dataPlane = c.get('dataPlane');
+    // A revocation ends the long-poll at once, and nothing is delivered after it.
+    const held = untilRevoked(dataPlane.id, c.req.raw.signal);
+    const commands = await pullCommands(db, dataPlane, { waitMs: wait * 1000, limit, signal: held.signal }).finally(held.dispose);
+    await assertStillActive(db, dataPlane.id);
     return c.json({ commands });
   });
 
