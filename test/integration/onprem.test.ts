@@ -7,6 +7,7 @@ import { startTestControlPlane, type TestControlPlane } from '../support/control
 import { createTestDataPlane, type TestDataPlane } from '../support/data-plane.ts';
 import { apiClient, eventually } from '../support/http.ts';
 import { freePort, runInstallForm, startFromInstallForm, type InstalledDataPlane } from '../support/install-form.ts';
+import { localDedicated, type LocalDedicated } from '../support/dedicated.ts';
 import { dataPlaneDatabase, findInControlPlane } from '../support/residency.ts';
 
 /**
@@ -25,17 +26,22 @@ let admin: ReturnType<typeof apiClient>;
 let created: { dataPlane: { id: string }; enrollmentToken: string; install: { compose: string; helm: string; node: string } };
 let publicUrl: string;
 let counter = 0;
+let dedicated: LocalDedicated | null;
+let tenantId: string;
 
 beforeAll(async () => {
-  cp = await startTestControlPlane();
+  dedicated = await localDedicated();
+  cp = await startTestControlPlane(dedicated?.config);
   const token = await cp.dataPlane('dp_shared_onprem_suite');
   const tenant = await cp.tenant('onsite', 'dp_shared_onprem_suite');
+  tenantId = tenant.tenantId;
   admin = apiClient(cp.url, tenant.apiKey);
   shared = await createTestDataPlane({ controlPlaneUrl: cp.url, enrollmentToken: token });
   await shared.start();
 }, 120_000);
 
 afterAll(async () => {
+  await dedicated?.dispose();
   await onprem?.dispose();
   await shared?.dispose();
   await cp?.stop();
@@ -169,10 +175,16 @@ describe('the same workflow on each kind of data plane', () => {
     }
   }, 120_000);
 
-  // DEDICATED: the dedicated-region engineer fills this in: provision a dedicated data plane
-  // with the local driver (its own process set), then `runOn(workflowId, <its id>, {...})` with
-  // the same workflow document as above and expect the same output and region of the dedicated one.
-  it.todo('runs the same workflow unchanged on a dedicated data plane (local driver)');
+  it.skipIf(!process.env.TEST_DATABASE_URL)('runs the same workflow unchanged on a dedicated data plane (local driver), its own process set', async () => {
+    const region = await dedicated!.provision(cp, admin, tenantId);
+    const wf = (await admin('GET', `/api/v1/workflows?limit=200`)).body.data.find((w: { name: string }) => w.name.startsWith('everywhere-'));
+    const onDedicated = await runOn(wf.id, region.dataPlaneId, { n: 20, tag: 'dedicated' });
+    expect(onDedicated.run).toMatchObject({ status: 'succeeded', dataPlaneId: region.dataPlaneId, region: 'eu-local' });
+    expect(onDedicated.data.output).toEqual({ n: 41, tag: 'dedicated' });
+    expect(new URL(onDedicated.run.links.data).origin).toBe(new URL(region.publicUrl).origin);
+    // Back to the shared data plane, so the partition test below pins where it means to.
+    expect((await admin('POST', `/api/v1/workflows/${wf.id}/deployments`, { environment: 'development', dataPlaneId: 'dp_shared_onprem_suite' })).status).toBe(201);
+  }, 180_000);
 });
 
 describe('a partition between the control plane and an on-prem data plane', () => {

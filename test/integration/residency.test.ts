@@ -4,6 +4,7 @@ import { startTestControlPlane, type TestControlPlane } from '../support/control
 import { createTestDataPlane, type TestDataPlane } from '../support/data-plane.ts';
 import { apiClient, eventually } from '../support/http.ts';
 import { freePort, startFromInstallForm, type InstalledDataPlane } from '../support/install-form.ts';
+import { localDedicated, type LocalDedicated } from '../support/dedicated.ts';
 import { findInControlPlane } from '../support/residency.ts';
 
 /**
@@ -17,11 +18,15 @@ let onprem: InstalledDataPlane;
 let onpremId: string;
 let admin: ReturnType<typeof apiClient>;
 let workflowId: string;
+let tenantId: string;
+let dedicated: LocalDedicated | null;
 
 beforeAll(async () => {
-  cp = await startTestControlPlane();
+  dedicated = await localDedicated();
+  cp = await startTestControlPlane(dedicated?.config);
   const token = await cp.dataPlane('dp_residency_shared');
   const tenant = await cp.tenant('resident', 'dp_residency_shared');
+  tenantId = tenant.tenantId;
   admin = apiClient(cp.url, tenant.apiKey);
   shared = await createTestDataPlane({ controlPlaneUrl: cp.url, enrollmentToken: token });
   const publicUrl = `http://127.0.0.1:${await freePort()}`;
@@ -44,6 +49,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  await dedicated?.dispose();
   await onprem?.dispose();
   await shared?.dispose();
   await cp?.stop();
@@ -99,9 +105,9 @@ describe('customer data stays on the data plane', () => {
     expect(await findInControlPlane(cp, marker)).toEqual([]);
   });
 
-  // DEDICATED: the dedicated-region engineer fills this in: provision a dedicated data plane
-  // with the local driver (its own process set), then
-  //   const marker = await runWithMarker(<its id>, <origin of its public URL>);
-  //   expect(await findInControlPlane(cp, marker)).toEqual([]);
-  it.todo('on a dedicated data plane (local driver): no trace of the marker either');
+  it.skipIf(!process.env.TEST_DATABASE_URL)('on a dedicated data plane (local driver): no trace of the marker either', async () => {
+    const region = await dedicated!.provision(cp, admin, tenantId);
+    const marker = await runWithMarker(region.dataPlaneId, new URL(region.publicUrl).origin);
+    expect(await findInControlPlane(cp, marker)).toEqual([]);
+  }, 180_000);
 });
