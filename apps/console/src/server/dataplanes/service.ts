@@ -232,21 +232,38 @@ export async function ackCommands(db: Db, dataPlane: DataPlane, ids: string[]): 
 
 /** Applies events once each, in the order given; returns the ids now applied. */
 export async function applyEvents(db: Db, dataPlane: DataPlane, events: EventEnvelope[]): Promise<string[]> {
-  const applied: string[] = [];
-  for (const event of events) {
-    await db.$transaction(async (tx) => {
-      // A revocation stops a batch in the middle: nothing is applied once it has committed.
-      await assertStillActive(tx, dataPlane.id);
-      const receipt = await tx.dataPlaneEventReceipt.createMany({
-        data: [{ eventId: event.id, dataPlaneId: dataPlane.id }],
-        skipDuplicates: true,
+  const applyOne = async (tx: Tx, event: EventEnvelope) => {
+    const receipt = await tx.dataPlaneEventReceipt.createMany({ data: [{ eventId: event.id, dataPlaneId: dataPlane.id }], skipDuplicates: true });
+    if (receipt.count === 1) await applyRunEvent(tx, dataPlane, event);
+  };
+  // A revocation stops a batch: the data plane's row is read FOR SHARE, so a revocation waits
+  // for the batch in flight, and nothing is applied once it has committed.
+  const stillActive = async (tx: Tx) => {
+    const [row] = await tx.$queryRaw<{ status: string }[]>`SELECT "status" FROM "DataPlane" WHERE "id" = ${dataPlane.id} FOR SHARE`;
+    if (row?.status !== 'active') await assertStillActive(tx, dataPlane.id);
+  };
+  try {
+    // One transaction for the batch (one commit instead of one per event, which is what limits
+    // how fast a busy data plane's events land).
+    await db.$transaction(
+      async (tx) => {
+        await stillActive(tx);
+        for (const event of events) await applyOne(tx, event);
+      },
+      { timeout: 30_000, maxWait: 10_000 },
+    );
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    // One event the batch could not take must not hold back the others: one by one.
+    for (const event of events) {
+      await db.$transaction(async (tx) => {
+        await stillActive(tx);
+        await applyOne(tx, event);
       });
-      if (receipt.count === 1) await applyRunEvent(tx, dataPlane, event);
-    });
-    applied.push(event.id);
+    }
   }
   await db.dataPlane.update({ where: { id: dataPlane.id }, data: { lastSeenAt: new Date() } });
-  return applied;
+  return events.map((e) => e.id);
 }
 
 export async function recordHeartbeat(db: Db, dataPlane: DataPlane, heartbeat: HeartbeatRequest): Promise<void> {
