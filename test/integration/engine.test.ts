@@ -128,6 +128,32 @@ describe('split and join', () => {
     expect(data.output).toEqual({ skus: ['a', 'b', 'c'], total: 20 });
   });
 
+  it('joins nested splits level by level: the outer join waits for every inner join', async () => {
+    const { run: r, data } = await run(
+      {
+        name: 'nested',
+        nodes: [
+          { id: 'groups', type: 'split', items: 'groups' },
+          { id: 'members', type: 'split', items: '$' },
+          { id: 'times10', type: 'transform', expression: '$ * 10' },
+          { id: 'inner', type: 'join' },
+          { id: 'total', type: 'transform', expression: '$sum($)' },
+          { id: 'outer', type: 'join' },
+        ],
+        edges: [
+          { from: 'groups', to: 'members' },
+          { from: 'members', to: 'times10' },
+          { from: 'times10', to: 'inner' },
+          { from: 'inner', to: 'total' },
+          { from: 'total', to: 'outer' },
+        ],
+      },
+      { groups: [[1, 2], [3, 4, 5], [6]] },
+    );
+    expect(r.status).toBe('succeeded');
+    expect(data.output).toEqual([30, 120, 60]);
+  });
+
   it('joins every predecessor, in document order', async () => {
     const { data } = await run(
       {

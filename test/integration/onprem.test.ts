@@ -318,6 +318,15 @@ describe('enrollment tokens and revocation', () => {
     const { dataPlane, enrollmentToken } = await newOnPrem(`revoked-${counter++}`);
     const credential = await enroll(enrollmentToken);
     expect((await gateway(gatewayPaths.heartbeat, { credential, body: { version: 'test', queueDepth: 0 } })).status).toBe(200);
+    // A run pinned to it that it will never report on.
+    const pinned = await admin('POST', '/api/v1/workflows', { name: `stranded-${counter++}`, nodes: [{ id: 'echo', type: 'transform', expression: '$' }] });
+    expect((await admin('POST', `/api/v1/workflows/${pinned.body.id}/deployments`, { environment: 'development', dataPlaneId: dataPlane.id })).status).toBe(201);
+    const stranded = await admin('POST', `/api/v1/workflows/${pinned.body.id}/runs`, { input: {}, environment: 'development' });
+    expect(stranded.status).toBe(202);
+    // It takes the run's commands (and will never report on the run).
+    const pulled = (await (await gateway(`${gatewayPaths.commands}?wait=0`, { credential })).json()) as { commands: { id: string }[] };
+    expect(pulled.commands.length).toBeGreaterThan(0);
+    expect((await gateway(gatewayPaths.ack, { credential, body: { ids: pulled.commands.map((c) => c.id) } })).status).toBe(200);
 
     // A long-poll held open, waiting for commands.
     const heldSince = Date.now();
@@ -348,6 +357,9 @@ describe('enrollment tokens and revocation', () => {
     expect((await admin('GET', '/api/v1/data-planes')).body.data).toContainEqual(expect.objectContaining({ id: dataPlane.id, status: 'revoked', connection: 'revoked' }));
     const audit = await cp.db.auditEvent.findMany({ where: { action: 'data_plane.revoked', targetId: dataPlane.id } });
     expect(audit).toHaveLength(1);
+    // Its unfinished runs end, saying why, instead of staying queued for ever.
+    expect((await admin('GET', `/api/v1/runs/${stranded.body.id}`)).body).toMatchObject({ status: 'failed', error: { class: 'DataPlaneRevoked' } });
+    expect(audit[0]!.after).toMatchObject({ runsFailed: 1 });
     // A revoked data plane takes no new work.
     const wf = await admin('POST', '/api/v1/workflows', { name: `after-revoke-${counter++}`, nodes: [{ id: 'echo', type: 'transform', expression: '$' }] });
     expect((await admin('POST', `/api/v1/workflows/${wf.body.id}/deployments`, { environment: 'development', dataPlaneId: dataPlane.id })).status).toBe(422);

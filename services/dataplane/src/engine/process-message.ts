@@ -85,10 +85,11 @@ export async function processMessage(deps: EngineDeps, messageId: string): Promi
   if (node.type === 'join') {
     return db.$transaction(async (tx) => {
       await lockRun(tx, run.id);
-      const { count } = await tx.message.updateMany({ where: { id: messageId, status: { in: ['pending', 'running'] } }, data: { status: 'waiting', joinKey: joinKeyOf(plan, node.id, message.branch) } });
+      const joinKey = joinKeyOf(plan, node.id, message.branch);
+      const { count } = await tx.message.updateMany({ where: { id: messageId, status: { in: ['pending', 'running'] } }, data: { status: 'waiting', joinKey } });
       if (count === 0) return { next: [] };
       await markRunStarted(tx, run);
-      return { next: await settle(tx, plan, run.id) };
+      return { next: await settle(tx, plan, run.id, 0, joinKey) };
     });
   }
   if (node.type === 'subworkflow') {
@@ -423,7 +424,7 @@ async function record(
  * the run for a join of predecessors. Items dropped on the way (a `when` that did not hold)
  * simply never arrive. Runs under the run lock.
  */
-export async function settle(tx: Tx, plan: Plan, locked: RunRow | string, created = 0): Promise<NodeJobData[]> {
+export async function settle(tx: Tx, plan: Plan, locked: RunRow | string, created = 0, arrivedAt?: string): Promise<NodeJobData[]> {
   const jobs: NodeJobData[] = [];
   const run = typeof locked === 'string' ? (await lockRun(tx, locked))! : locked;
   const runId = run.id;
@@ -431,11 +432,15 @@ export async function settle(tx: Tx, plan: Plan, locked: RunRow | string, create
   if (TERMINAL_RUN.includes(run.status)) return jobs;
   // Messages just created are in flight: nothing can have completed a join or the run.
   if (created > 0) return jobs;
-  for (let fired = plan.joinSource.size > 0; fired; ) {
+  for (let fired = plan.joinSource.size > 0, first = true; fired; first = false) {
     fired = false;
-    // Which joins have inputs waiting, and for which group: one small query, not the rows.
-    const keys = await tx.$queryRaw<{ joinKey: string }[]>`
-      SELECT DISTINCT "joinKey" FROM "Message" WHERE "runId" = ${runId} AND "status" = 'waiting' AND "joinKey" IS NOT NULL AND "joinKey" NOT LIKE 'sub|%'`;
+    // Which joins have inputs waiting, and for which group. A message arriving at a join can
+    // only have completed its own (`arrivedAt`): the others are looked up only after one fires.
+    const keys =
+      first && arrivedAt
+        ? [{ joinKey: arrivedAt }]
+        : await tx.$queryRaw<{ joinKey: string }[]>`
+            SELECT DISTINCT "joinKey" FROM "Message" WHERE "runId" = ${runId} AND "status" = 'waiting' AND "joinKey" IS NOT NULL AND "joinKey" NOT LIKE 'sub|%'`;
     for (const { joinKey } of keys) {
       const [joinId, group] = joinKey.split('|') as [string, string];
       // Still to come: a message on its way to the join, or already queued at it, in the group.
@@ -444,7 +449,9 @@ export async function settle(tx: Tx, plan: Plan, locked: RunRow | string, create
       const [blocking] = await tx.$queryRaw<{ blocked: boolean }[]>`
         SELECT EXISTS (
           SELECT 1 FROM "Message"
-          WHERE "runId" = ${runId} AND "status" IN ('pending', 'running', 'parked') AND "nodeId" = ANY(${from})
+          WHERE "runId" = ${runId} AND "nodeId" = ANY(${from})
+            -- Waiting at another join (or on a child run) upstream is still on its way here.
+            AND ("status" IN ('pending', 'running', 'parked') OR ("status" = 'waiting' AND "nodeId" <> ${joinId}))
             AND (${group} = 'run' OR "branch" @> ${groupFrame}::jsonb)
         ) AS "blocked"`;
       if (blocking!.blocked) continue;
@@ -455,6 +462,10 @@ export async function settle(tx: Tx, plan: Plan, locked: RunRow | string, create
   }
 
   // In flight: queued or running messages, and subworkflow nodes waiting on a child run.
+  // Usually something is: an EXISTS answers that at the first row (the counts below scan the run).
+  const [busy] = await tx.$queryRaw<{ busy: boolean }[]>`
+    SELECT EXISTS (SELECT 1 FROM "Message" WHERE "runId" = ${runId} AND "status" IN ('pending', 'running')) AS "busy"`;
+  if (busy!.busy) return jobs;
   // One query at a time: a transaction is one connection.
   const [counts] = await tx.$queryRaw<{ inFlight: number; joining: number; parked: number; failed: number }[]>`
     SELECT count(*) FILTER (WHERE "status" IN ('pending', 'running') OR ("status" = 'waiting' AND "joinKey" LIKE 'sub|%'))::int AS "inFlight",

@@ -8,7 +8,9 @@ import { recordAudit } from '../audit.ts';
 import type { ControlPlaneConfig } from '../config.ts';
 import type { Db, Tx } from '../db/client.ts';
 import type { DedicatedRegion } from '../db/generated/client.ts';
+import { enqueueCommand, wake } from '../dataplanes/outbox.ts';
 import { issueEnrollmentToken } from '../dataplanes/service.ts';
+import { syncTriggers } from '../workflows/webhooks.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { RegionCatalogue } from './catalogue.ts';
 import { dataPlaneForRegion } from './placement.ts';
@@ -166,13 +168,13 @@ export async function retryDedicatedRegion(db: Db, call: CallContext, id: string
 }
 
 /** While requested, provisioning or enrolling: stops the work (the worker aborts the driver) and cleans up. */
-export async function cancelDedicatedRegion(db: Db, call: CallContext, id: string): Promise<DedicatedRegion> {
+export async function cancelDedicatedRegion(db: Db, call: CallContext, id: string, authSecret: string): Promise<DedicatedRegion> {
   const row = await db.$transaction(async (tx) => {
     const before = await findOwn(tx, call, id, 'data_planes.write');
     if (!CANCELLABLE.includes(before.state as DedicatedState)) throw conflict(before, 'cancelled', before.state === 'ready' ? 'Decommission it instead (DELETE).' : 'Only a dedicated region still being set up can be cancelled.');
     const { count } = await tx.dedicatedRegion.updateMany({ where: { id, state: before.state }, data: { state: 'cancelled', cleanup: true, stateAt: new Date() } });
     if (!count) throw conflict(before, 'cancelled', 'It changed meanwhile; reload it.');
-    await revokeDataPlane(tx, before);
+    await revokeDataPlane(tx, before, authSecret);
     await appendStep(tx, id, 'cancelled', `cancelled while ${before.state}; cleaning up what was created`);
     await recordAudit(tx, { tenantId: before.tenantId, actor: call.actor, action: 'dedicated_region.cancelled', target: { type: 'dedicated_region', id }, before: { state: before.state }, after: { state: 'cancelled' }, meta: call.meta });
     return tx.dedicatedRegion.findUniqueOrThrow({ where: { id } });
@@ -195,23 +197,31 @@ export async function decommissionDedicatedRegion(db: Db, call: CallContext, id:
     }
     const { count } = await tx.dedicatedRegion.updateMany({ where: { id, state: before.state }, data: { state: 'draining', cleanup: false, error: null, stateAt: new Date(), leaseOwner: null, leaseUntil: null } });
     if (!count) throw conflict(before, 'decommissioned', 'It changed meanwhile; reload it.');
-    if (before.dataPlaneId) await tx.dataPlane.updateMany({ where: { id: before.dataPlaneId, drainingAt: null }, data: { drainingAt: new Date() } });
-    await appendStep(tx, id, 'draining', before.dataPlaneId ? `no new deploys or runs go to ${before.dataPlaneId}; waiting for its runs to finish` : 'nothing to drain');
+    if (before.dataPlaneId) {
+      await tx.dataPlane.updateMany({ where: { id: before.dataPlaneId, drainingAt: null }, data: { drainingAt: new Date() } });
+      // The data plane starts webhook and schedule runs by itself: it stops serving them, so the drain ends.
+      const workflows = await tx.workflow.findMany({ where: { tenantId: before.tenantId }, select: { id: true } });
+      for (const w of workflows) await enqueueCommand(tx, before.dataPlaneId, before.tenantId, { type: 'triggers.unregister', payload: { tenantId: before.tenantId, workflowId: w.id } });
+    }
+    await appendStep(tx, id, 'draining', before.dataPlaneId ? `no new deploys, runs, webhooks or schedules go to ${before.dataPlaneId}; waiting for its runs to finish` : 'nothing to drain');
     await recordAudit(tx, { tenantId: before.tenantId, actor: call.actor, action: 'dedicated_region.draining', target: { type: 'dedicated_region', id }, before: { state: before.state }, after: { state: 'draining', dataPlaneId: before.dataPlaneId }, meta: call.meta });
     return tx.dedicatedRegion.findUniqueOrThrow({ where: { id } });
   });
   changes.emit('changed', id);
+  if (row.dataPlaneId) wake(row.dataPlaneId);
   return row;
 }
 
 /** Revokes the region's data plane (its credential stops working at once) and moves the tenant's home off it. */
-async function revokeDataPlane(tx: Tx, row: Pick<DedicatedRegion, 'dataPlaneId' | 'tenantId' | 'location'>): Promise<void> {
+async function revokeDataPlane(tx: Tx, row: Pick<DedicatedRegion, 'dataPlaneId' | 'tenantId' | 'location'>, authSecret: string): Promise<void> {
   if (!row.dataPlaneId) return;
   const { count } = await tx.dataPlane.updateMany({ where: { id: row.dataPlaneId, status: { not: 'revoked' } }, data: { status: 'revoked', credentialHash: null, enrollmentTokenHash: null, enrollmentExpiresAt: null } });
   const tenant = await tx.tenant.findUniqueOrThrow({ where: { id: row.tenantId } });
   if (tenant.homeDataPlaneId === row.dataPlaneId) {
     const home = await dataPlaneForRegion(tx, row.tenantId, row.location);
     await tx.tenant.update({ where: { id: row.tenantId }, data: { homeDataPlaneId: home?.id ?? null } });
+    // Workflows whose triggers followed the home data plane get them back on the new home.
+    for (const workflow of await tx.workflow.findMany({ where: { tenantId: row.tenantId } })) await syncTriggers(tx, authSecret, workflow);
   }
   if (count) await recordAudit(tx, { tenantId: row.tenantId, actor: SYSTEM, action: 'data_plane.revoked', target: { type: 'data_plane', id: row.dataPlaneId }, after: { status: 'revoked' } });
 }
@@ -386,7 +396,7 @@ export function createDedicatedRegionWorker(deps: { db: Db; regions: RegionCatal
             await fail(`Decommissioning failed: ${(err as Error).message}`);
             return;
           }
-          await db.$transaction((tx) => revokeDataPlane(tx, row));
+          await db.$transaction((tx) => revokeDataPlane(tx, row, config.AUTH_SECRET));
           await transition('decommissioned', { resources: {} }, `removed by the ${row.driver} driver; data plane ${row.dataPlaneId ?? '(none)'} revoked`);
           return;
         } else if (row.state === 'cancelled' && row.cleanup) {
@@ -400,7 +410,7 @@ export function createDedicatedRegionWorker(deps: { db: Db; regions: RegionCatal
           }
           await db.$transaction(async (tx) => {
             await tx.dedicatedRegion.updateMany({ where: { id, leaseOwner: owner }, data: { cleanup: false, resources: {} } });
-            await revokeDataPlane(tx, row);
+            await revokeDataPlane(tx, row, config.AUTH_SECRET);
             await appendStep(tx, id, 'cleaned_up', `removed what the ${row.driver} driver had created`);
           });
           return;

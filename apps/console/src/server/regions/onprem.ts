@@ -129,13 +129,18 @@ export async function revokeDataPlane(db: Db, call: CallContext, id: string): Pr
       data: { status: 'revoked', credentialHash: null, enrollmentTokenHash: null, enrollmentExpiresAt: null },
     });
     const { count: undelivered } = await tx.dataPlaneCommand.updateMany({ where: { dataPlaneId: id, ackedAt: null }, data: { customerData: Prisma.DbNull } });
+    // Runs it had not finished can no longer report: they end here, saying why.
+    const { count: stranded } = await tx.run.updateMany({
+      where: { dataPlaneId: id, status: { in: ['queued', 'running'] } },
+      data: { status: 'failed', errorClass: 'DataPlaneRevoked', finishedAt: new Date() },
+    });
     await recordAudit(tx, {
       tenantId: dataPlane.tenantId,
       actor: call.actor,
       action: 'data_plane.revoked',
       target: { type: 'data_plane', id },
       before: { status: before.status },
-      after: { status: 'revoked', undeliveredCommands: undelivered },
+      after: { status: 'revoked', undeliveredCommands: undelivered, runsFailed: stranded },
       meta: call.meta,
     });
     return { dataPlane, undelivered, changed: true };

@@ -149,7 +149,7 @@ export function registerDedicatedRegionRoutes(app: OpenAPIHono<ApiEnv>, deps: Se
       request: { params: idParam },
       responses: { ...accepted, ...problems, 409: problem('Not being set up (ready ones are decommissioned with DELETE)') },
     }),
-    async (c) => c.json(await one(await cancelDedicatedRegion(db, c.get('call'), c.req.valid('param').id)), 202),
+    async (c) => c.json(await one(await cancelDedicatedRegion(db, c.get('call'), c.req.valid('param').id, deps.config.AUTH_SECRET)), 202),
   );
 
   app.openapi(
