@@ -265,6 +265,13 @@ async function atCapacity(tx: Tx, workflowId: string, nodeId: string, limit: num
 /** The run's row as `settle` needs it. */
 type RunRow = { id: string; tenantId: string; workflowId: string; workflowVersionId: string; status: string; resumptions: number };
 
+/** Reads the run without locking it. */
+async function readRun(tx: Tx, runId: string): Promise<RunRow | undefined> {
+  const [run] = await tx.$queryRaw<RunRow[]>`
+    SELECT "id", "tenantId", "workflowId", "workflowVersionId", "status", "resumptions" FROM "Run" WHERE id = ${runId}`;
+  return run;
+}
+
 /** Locks the run and reads it. Serialises completions within a run, so exactly one of them sees the run finish. */
 export async function lockRun(tx: Tx, runId: string): Promise<RunRow | undefined> {
   const [run] = await tx.$queryRaw<RunRow[]>`
@@ -344,9 +351,13 @@ async function record(
   tx: Tx,
   r: { plan: Plan; node: PlanNode; messageId: string; runId: string; attempt: number; startedAt: Date; outcome: NodeOutcome; routes: Route[]; liveLogs?: boolean },
 ): Promise<Processed> {
-  // Two reads: the locked run, then the message as it is now that nothing else can settle it.
-  const run = await lockRun(tx, r.runId);
-  const message = await tx.message.findUnique({ where: { id: r.messageId }, select: { id: true, status: true, history: true, branch: true } });
+  // The message's row is locked, so two deliveries of it cannot both record it. The run's row
+  // is locked only when this may complete a join or the run (nothing sent on, or a failure):
+  // a success that sends messages on cannot, so the items of a big split record side by side.
+  const mayFinish = !r.outcome.ok || r.routes.length === 0;
+  const run = mayFinish ? await lockRun(tx, r.runId) : await readRun(tx, r.runId);
+  const [message] = await tx.$queryRaw<{ id: string; status: string; history: Prisma.JsonValue; branch: Prisma.JsonValue }[]>`
+    SELECT "id", "status", "history", "branch" FROM "Message" WHERE "id" = ${r.messageId} FOR UPDATE`;
   // A script's live log lines go once its message is settled, in the same transaction: its
   // result or history holds them now (see live-logs.ts for why after the message's update).
   const liveLogs = r.liveLogs === true;
@@ -449,12 +460,21 @@ export async function settle(tx: Tx, plan: Plan, locked: RunRow | string, create
       const [blocking] = await tx.$queryRaw<{ blocked: boolean }[]>`
         SELECT EXISTS (
           SELECT 1 FROM "Message"
-          WHERE "runId" = ${runId} AND "nodeId" = ANY(${from})
-            -- Waiting at another join (or on a child run) upstream is still on its way here.
-            AND ("status" IN ('pending', 'running', 'parked') OR ("status" = 'waiting' AND "nodeId" <> ${joinId}))
+          WHERE "runId" = ${runId} AND "nodeId" = ANY(${from}) AND "status" IN ('pending', 'running', 'parked')
             AND (${group} = 'run' OR "branch" @> ${groupFrame}::jsonb)
         ) AS "blocked"`;
       if (blocking!.blocked) continue;
+      // Waiting at another join (or on a child run) upstream is still on its way here too.
+      const waitingUpstream = (plan.upstream.get(joinId) ?? []).filter((id) => ['join', 'subworkflow'].includes(plan.nodes.get(id)!.type));
+      if (waitingUpstream.length) {
+        const [held] = await tx.$queryRaw<{ blocked: boolean }[]>`
+          SELECT EXISTS (
+            SELECT 1 FROM "Message"
+            WHERE "runId" = ${runId} AND "nodeId" = ANY(${waitingUpstream}) AND "status" = 'waiting'
+              AND (${group} = 'run' OR "branch" @> ${groupFrame}::jsonb)
+          ) AS "blocked"`;
+        if (held!.blocked) continue;
+      }
       const arrived = await tx.message.findMany({ where: { runId, status: 'waiting', joinKey }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
       jobs.push(...(await fireJoin(tx, plan, run, joinId, group, arrived)));
       fired = true;
