@@ -126,9 +126,9 @@ async function main() {
     notes.push('redis: embedded redis-server child (set REDIS_URL to use a real server)');
   }
 
-  for (const [plane, url] of [['control', controlUrl] as const, ...regionPlanes.map((r) => ['dataplane', r.database] as const)]) {
+  for (const [plane, url, label] of [['control', controlUrl, 'control plane'] as const, ...regionPlanes.map((r) => ['dataplane', r.database, `data plane ${r.region}`] as const)]) {
     const { applied } = await migrate({ connectionString: url, plane });
-    if (applied.length) notes.push(`${plane} migrations applied: ${applied.join(', ')}`);
+    if (applied.length) notes.push(`${label} migrations applied: ${applied.join(', ')}`);
   }
 
   // Demo data: reused when it still works, replaced (and audited) when it does not.
