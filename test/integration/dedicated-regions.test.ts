@@ -193,6 +193,7 @@ describe.skipIf(!serverUrl)('dedicated regions (local driver)', () => {
     expect(refused.status).toBe(422);
     expect(refused.body.detail).toContain('being decommissioned');
     expect((await owner('POST', `/api/v1/workflows/${wf.body.id}/deployments`, { environment: 'development', dataPlaneId })).status).toBe(422);
+    expect((await owner('GET', '/api/v1/data-planes')).body.data).toContainEqual(expect.objectContaining({ id: dataPlaneId, draining: true }));
 
     const gone = await drive(id, ['decommissioned', 'failed']);
     expect(gone.error).toBeNull();

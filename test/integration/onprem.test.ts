@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gatewayPaths } from '@orvanta/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATAPLANE_IMAGE } from '../../apps/console/src/server/regions/onprem.ts';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { createTestDataPlane, type TestDataPlane } from '../support/data-plane.ts';
 import { apiClient, eventually } from '../support/http.ts';
@@ -97,6 +96,7 @@ describe('creating an on-prem data plane', () => {
       expect(form).toContain(enrollmentToken);
       expect(form).toContain(cp.url);
     }
+    const DATAPLANE_IMAGE = cp.deps.config.DATAPLANE_IMAGE;
     expect(install.compose).toContain(`image: "${DATAPLANE_IMAGE}"`);
     expect(install.compose).toContain('command: ["all"]');
     expect(install.helm).toContain(`image.reference=${DATAPLANE_IMAGE}`);

@@ -22,6 +22,8 @@ interface DataPlane {
   region: string;
   jurisdiction: string | null;
   status: 'pending' | 'active' | 'revoked';
+  /** Being decommissioned: no new deploys or runs go to it. */
+  draining: boolean;
   connection: 'pending' | 'connected' | 'disconnected' | 'revoked';
   version: string | null;
   lastHeartbeatAt: string | null;
@@ -90,6 +92,7 @@ export function DataPlanesView({ canWrite, canReadPolicy, canWritePolicy }: { ca
                       <span className={`badge badge-${CONNECTION_BADGE[d.connection]}`} data-status={d.connection}>
                         {d.connection}
                       </span>
+                      {d.draining && <span className="small muted"> draining</span>}
                     </td>
                     <td className="mono small">{d.version ?? '—'}</td>
                     <td className="small">{d.lastHeartbeatAt ? formatRelative(d.lastHeartbeatAt) : '—'}</td>

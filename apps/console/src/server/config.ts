@@ -26,8 +26,8 @@ export const controlPlaneConfigSchema = z.object({
   REGIONS_DIR: z.string().min(1).optional(),
   /** Which driver provisions dedicated regions (server/regions/provisioners): local (this machine), kubernetes or terraform. */
   DEDICATED_PROVISIONER: z.enum(['local', 'kubernetes', 'terraform']).default('local'),
-  /** The data-plane image the kubernetes and terraform drivers deploy. */
-  DEDICATED_DATAPLANE_IMAGE: z.string().min(1).default('ghcr.io/orvanta/dataplane:latest'),
+  /** The one data-plane image (infra/docker/dataplane.Dockerfile): what the kubernetes and terraform drivers deploy and the on-prem install forms run. */
+  DATAPLANE_IMAGE: z.string().min(1).default('ghcr.io/orvanta/dataplane:0.1.0'),
   /** A dedicated region whose data plane has not enrolled and reported this long after it started fails. */
   DEDICATED_ENROLL_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(86_400).default(300),
   /** local driver: admin URL of the Postgres server it creates each region's database on (a real server, not PGlite). */

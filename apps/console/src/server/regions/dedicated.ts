@@ -288,7 +288,7 @@ export function createDedicatedRegionWorker(deps: { db: Db; regions: RegionCatal
     dataPlaneId: row.dataPlaneId ?? `dp_${row.id}`,
     controlPlaneUrl: config.PUBLIC_URL,
     enrollmentToken,
-    image: config.DEDICATED_DATAPLANE_IMAGE,
+    image: config.DATAPLANE_IMAGE,
   });
 
   async function work(id: string): Promise<void> {

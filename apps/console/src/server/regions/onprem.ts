@@ -17,9 +17,6 @@ import { installInstructions, type InstallInstructions } from './install.ts';
  * its hash is kept: it is never logged, audited or shown again.
  */
 
-/** The data-plane image the install instructions run (the one image of every deployment mode). */
-export const DATAPLANE_IMAGE = 'ghcr.io/orvanta/dataplane:0.1.0';
-
 const ENROLLMENT_TTL_MS = 24 * 60 * 60 * 1000;
 // The token format and hash enrollDataPlane (dataplanes/service.ts) expects.
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

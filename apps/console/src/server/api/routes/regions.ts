@@ -2,7 +2,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { authorize } from '../../auth/authorize.ts';
 import type { DataPlane } from '../../db/generated/client.ts';
 import { ONPREM, type RegionCatalogue } from '../../regions/catalogue.ts';
-import { createOnPremDataPlane, DATAPLANE_IMAGE, reissueEnrollmentToken, revokeDataPlane, type InstallContext, type IssuedEnrollment } from '../../regions/onprem.ts';
+import { createOnPremDataPlane, reissueEnrollmentToken, revokeDataPlane, type InstallContext, type IssuedEnrollment } from '../../regions/onprem.ts';
 import { connectionOf, getRegionPolicy, listDataPlanes, putRegionPolicy } from '../../regions/service.ts';
 import type { ApiEnv, ServerDeps } from '../context.ts';
 import { idParam } from '../schemas.ts';
@@ -26,6 +26,7 @@ export const dataPlaneSchema = z
     region: z.string(),
     jurisdiction: z.string().nullable().openapi({ description: "The region's jurisdiction; null for on-prem and regions not in the catalogue." }),
     status: z.enum(['pending', 'active', 'revoked']),
+    draining: z.boolean().openapi({ description: 'Being decommissioned: it takes no new deploys or runs while its runs finish.' }),
     connection: z.enum(['pending', 'connected', 'disconnected', 'revoked']).openapi({ description: '`pending` until it enrolls; `disconnected` when it has not called in for 45 s.' }),
     version: z.string().nullable(),
     lastHeartbeatAt: z.string().nullable(),
@@ -74,6 +75,7 @@ export function presentDataPlane(regions: RegionCatalogue, d: DataPlane) {
     region: d.region,
     jurisdiction: d.kind === 'onprem' ? null : (regions.get(d.region)?.jurisdiction ?? null),
     status: d.status as 'pending' | 'active' | 'revoked',
+    draining: d.drainingAt !== null,
     connection: connectionOf(d),
     version: d.version,
     lastHeartbeatAt: d.lastSeenAt?.toISOString() ?? null,
@@ -113,7 +115,7 @@ export function registerRegionRoutes(app: OpenAPIHono<ApiEnv>, deps: ServerDeps)
     async (c) => c.json({ data: (await listDataPlanes(db, c.get('call'))).map((d) => presentDataPlane(regions, d)) }, 200),
   );
 
-  const install: InstallContext = { controlPlaneUrl: deps.config.PUBLIC_URL, image: DATAPLANE_IMAGE };
+  const install: InstallContext = { controlPlaneUrl: deps.config.PUBLIC_URL, image: deps.config.DATAPLANE_IMAGE };
   const presentEnrollment = (e: IssuedEnrollment) => ({
     dataPlane: presentDataPlane(regions, e.dataPlane),
     enrollmentToken: e.enrollmentToken,
