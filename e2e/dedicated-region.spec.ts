@@ -1,20 +1,8 @@
 import { expect, test } from '@playwright/test';
 import path from 'node:path';
 import { acceptDialogs, bearer, createWorkflow, demoCredentials, signIn, uniqueName } from './support';
+import { helloYaml } from '../test/support/http';
 
-const hello = (name: string) => `name: ${name}
-nodes:
-  - id: double
-    type: script
-    language: javascript
-    code: "export default (input) => ({ n: input.n * 2 })"
-  - id: inc
-    type: script
-    language: javascript
-    code: "export default (input, ctx) => ({ n: input.n + 1, from: ctx.node.id })"
-edges:
-  - { from: double, to: inc }
-`;
 
 /**
  * A dedicated region from the console: requested, provisioned by the local driver (a new
@@ -52,7 +40,7 @@ test('request a dedicated region, pin a workflow to it, run it and read its data
   await page.screenshot({ path: path.join(test.info().project.outputDir, 'dedicated-region-ready.png'), fullPage: true });
 
   // Pin a workflow to it from the deploy form.
-  const workflow = await createWorkflow(request, demo.apiKey, hello(uniqueName('dedicated')));
+  const workflow = await createWorkflow(request, demo.apiKey, helloYaml(uniqueName('dedicated')));
   await page.goto(`/workflows/${workflow.id}`);
   await page.getByTestId('deploy-environment').selectOption('development');
   await page.getByTestId('deploy-data-plane').selectOption(dataPlaneId);

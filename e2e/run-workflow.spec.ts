@@ -1,20 +1,8 @@
 import { expect, test, type Locator } from '@playwright/test';
 import path from 'node:path';
 import { createWorkflow, demoCredentials, signIn, startRun, uniqueName } from './support';
+import { helloYaml } from '../test/support/http';
 
-const hello = (name: string) => `name: ${name}
-nodes:
-  - id: double
-    type: script
-    language: javascript
-    code: "export default (input) => ({ n: input.n * 2 })"
-  - id: inc
-    type: script
-    language: javascript
-    code: "export default (input, ctx) => ({ n: input.n + 1, from: ctx.node.id })"
-edges:
-  - { from: double, to: inc }
-`;
 
 const boom = (name: string) => `name: ${name}
 nodes:
@@ -37,7 +25,7 @@ test('a run started with the API goes live in the console, with payloads from th
 
   // The runs list is open before the run exists: it must appear and finish without a reload.
   await page.evaluate(() => ((window as unknown as { e2eMarker: boolean }).e2eMarker = true));
-  const workflow = await createWorkflow(request, demo.apiKey, hello(uniqueName('hello')));
+  const workflow = await createWorkflow(request, demo.apiKey, helloYaml(uniqueName('hello')));
   const run = await startRun(request, demo.apiKey, workflow.id, { n: 20 });
 
   await expect(page.getByTestId('runs-table').or(page.getByTestId('runs-empty'))).toBeVisible();
@@ -92,7 +80,7 @@ test('a failing script shows the run failed with its error message', async ({ pa
 test('when the data plane is unreachable from the browser the run page says so', async ({ page, request }) => {
   const demo = await demoCredentials();
   await signIn(page, demo);
-  const workflow = await createWorkflow(request, demo.apiKey, hello(uniqueName('offline')));
+  const workflow = await createWorkflow(request, demo.apiKey, helloYaml(uniqueName('offline')));
   const run = await startRun(request, demo.apiKey, workflow.id, { n: 1 });
 
   // The browser cannot reach the data plane; the control plane still can answer.
@@ -111,7 +99,7 @@ test('when the data plane is unreachable from the browser the run page says so',
 test("a workflow's webhook starts runs on the data plane, shown with the workflow graph", async ({ page, request }) => {
   const demo = await demoCredentials();
   await signIn(page, demo);
-  const workflow = await createWorkflow(request, demo.apiKey, hello(uniqueName('hooked')));
+  const workflow = await createWorkflow(request, demo.apiKey, helloYaml(uniqueName('hooked')));
 
   await page.goto(`/workflows/${workflow.id}`);
   const url = page.getByTestId('webhook-url');

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 import { createTestDataPlane, type TestDataPlane } from '../support/data-plane.ts';
-import { apiClient, eventually } from '../support/http.ts';
+import { apiClient, eventually, runToEnd } from '../support/http.ts';
 
 /**
  * The workflow language as the engine runs it, end to end through a real data plane:
@@ -64,18 +64,7 @@ afterAll(async () => {
 });
 
 let counter = 0;
-async function run(document: Record<string, unknown>, input: unknown) {
-  const created = await api('POST', '/api/v1/workflows', { ...document, name: `${String(document.name)}-${counter++}` });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const started = await api('POST', `/api/v1/workflows/${created.body.id}/runs`, { input });
-  expect(started.status, JSON.stringify(started.body)).toBe(202);
-  const finished = await eventually(`run ${started.body.id} to finish`, async () => {
-    const res = await api('GET', `/api/v1/runs/${started.body.id}`);
-    return ['succeeded', 'failed', 'cancelled'].includes(res.body.status) ? res.body : undefined;
-  });
-  const data = await (await fetch(finished.links.data)).json();
-  return { run: finished, data };
-}
+const run = (document: Record<string, unknown>, input: unknown) => runToEnd(api, document, input);
 
 const js = (id: string, code: string, extra: Record<string, unknown> = {}) => ({ id, type: 'script', language: 'javascript', code, ...extra });
 

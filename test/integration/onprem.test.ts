@@ -133,9 +133,10 @@ describe('creating an on-prem data plane', () => {
 
   it('starts from the single-host form run as given, connects out, enrolls with the token and shows as connected', async () => {
     onprem = await startFromInstallForm(created.install.node, { publicUrl });
-    const plane = await eventually('the on-prem data plane to call in', async () => {
-      const data = (await admin('GET', '/api/v1/data-planes')).body.data as { id: string; connection: string }[];
-      return data.find((d) => d.id === created.dataPlane.id && d.connection === 'connected');
+    // Connected once it calls in (enrolling, pulling commands); the queue depth comes with its first heartbeat.
+    const plane = await eventually('the on-prem data plane to call in and send a heartbeat', async () => {
+      const data = (await admin('GET', '/api/v1/data-planes')).body.data as { id: string; connection: string; queueDepth: number | null }[];
+      return data.find((d) => d.id === created.dataPlane.id && d.connection === 'connected' && d.queueDepth !== null);
     }, 60_000);
     expect(plane).toMatchObject({ kind: 'onprem', status: 'active', publicUrl, version: expect.any(String), queueDepth: expect.any(Number), lastHeartbeatAt: expect.any(String) });
     // The token was for one use.

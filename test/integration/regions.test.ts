@@ -73,8 +73,9 @@ describe('the region catalogue', () => {
 describe('data planes', () => {
   it('shows each data plane with its kind, region, version, heartbeat, connection and queue depth', async () => {
     const planes = await eventually('both data planes to have called in', async () => {
-      const data = (await owner('GET', '/api/v1/data-planes')).body.data as { id: string; connection: string; version: string | null }[];
-      return data.every((d) => d.connection === 'connected' && d.version) ? data : undefined;
+      const data = (await owner('GET', '/api/v1/data-planes')).body.data as { id: string; connection: string; version: string | null; queueDepth: number | null }[];
+      // The queue depth comes with the first heartbeat.
+      return data.every((d) => d.connection === 'connected' && d.version && d.queueDepth !== null) ? data : undefined;
     });
     expect(planes).toEqual(
       expect.arrayContaining([

@@ -47,3 +47,24 @@ nodes:
 edges:
   - { from: double, to: inc }
 `;
+
+/** The hello workflow under another name (names are unique per tenant). */
+export const helloYaml = (name: string) => HELLO_YAML.replace(/^name: hello$/m, `name: ${name}`);
+
+let runCounter = 0;
+/**
+ * Creates a workflow from `document` (its name made unique), starts a run of it with `input`
+ * and waits for the run to end: its metadata, and its data read from the data plane.
+ */
+export async function runToEnd(api: ReturnType<typeof apiClient>, document: Record<string, unknown>, input: unknown) {
+  const created = await api('POST', '/api/v1/workflows', { ...document, name: `${String(document.name)}-${runCounter++}` });
+  if (created.status !== 201) throw new Error(`creating the workflow failed: ${created.status} ${JSON.stringify(created.body)}`);
+  const started = await api('POST', `/api/v1/workflows/${created.body.id}/runs`, { input });
+  if (started.status !== 202) throw new Error(`starting the run failed: ${started.status} ${JSON.stringify(started.body)}`);
+  const finished = await eventually(`run ${started.body.id} to finish`, async () => {
+    const res = await api('GET', `/api/v1/runs/${started.body.id}`);
+    return ['succeeded', 'failed', 'cancelled'].includes(res.body.status) ? res.body : undefined;
+  });
+  const data = await (await fetch(finished.links.data)).json();
+  return { run: finished, data };
+}
