@@ -6,7 +6,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SandboxPool, type ScriptError, type ScriptOutcome } from '../src/sandbox/index.ts';
+import { SandboxPool } from '../src/sandbox/index.ts';
+import { errorOf, outputOf } from './outcomes.ts';
 
 /**
  * The JavaScript sandbox runs in host processes that can die without taking this process
@@ -19,17 +20,6 @@ const root = path.resolve(import.meta.dirname, '../../..');
 
 /** A script that keeps its host busy for about `ms` (QuickJS has no timers), then returns `value`. */
 const busy = (ms: number, value: unknown = 'done') => `export default () => { const end = Date.now() + ${ms}; while (Date.now() < end); return ${JSON.stringify(value)} }`;
-
-function outputOf(outcome: ScriptOutcome): unknown {
-  if (!outcome.ok) throw new Error(`expected success, got ${JSON.stringify(outcome.error)}`);
-  return outcome.output;
-}
-
-function errorOf(outcome: ScriptOutcome, cls: ScriptError['class']): ScriptError {
-  if (outcome.ok) throw new Error(`expected ${cls}, got output ${JSON.stringify(outcome.output)}`);
-  expect(outcome.error.class, outcome.error.message).toBe(cls);
-  return outcome.error;
-}
 
 /** Alive and not a zombie (a zombie's parent has not reaped it yet, which is a leak too). */
 function alive(pid: number): boolean {

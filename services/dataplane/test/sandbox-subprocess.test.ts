@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findSubprocessTools, SandboxPool, SubprocessSandbox, type ScriptError, type ScriptInvocation, type ScriptOutcome, type SubprocessTools } from '../src/sandbox/index.ts';
+import { findSubprocessTools, SandboxPool, SubprocessSandbox, type ScriptInvocation, type SubprocessTools } from '../src/sandbox/index.ts';
+import { errorOf, outputOf } from './outcomes.ts';
 
 /**
  * python and shell script nodes: the calling conventions, and the bubblewrap sandbox they run
@@ -24,17 +25,6 @@ const python = (code: string, input: unknown = null, more: Partial<Omit<ScriptIn
   sandbox.run({ language: 'python', code, input, ctx: { attempt: 1, idempotencyKey: 'msg_1', node: { id: 'n1' } }, limits, filename: 'n1.py', ...more });
 const shell = (code: string, input: unknown = null, more: Partial<Omit<ScriptInvocation, 'language'>> = {}) =>
   sandbox.run({ language: 'shell', code, input, ctx: { attempt: 2, idempotencyKey: 'msg_2', node: { id: 'n2' } }, limits, filename: 'n2.sh', ...more });
-
-function outputOf(outcome: ScriptOutcome): unknown {
-  if (!outcome.ok) throw new Error(`expected success, got ${JSON.stringify(outcome.error)}`);
-  return outcome.output;
-}
-
-function errorOf(outcome: ScriptOutcome, cls: ScriptError['class']): ScriptError {
-  if (outcome.ok) throw new Error(`expected ${cls}, got output ${JSON.stringify(outcome.output)}`);
-  expect(outcome.error.class, outcome.error.message).toBe(cls);
-  return outcome.error;
-}
 
 /** Processes on this machine whose command line contains `marker`. */
 function processesWith(marker: string): number[] {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SandboxPool, type ScriptError, type ScriptInvocation, type ScriptOutcome } from '../src/sandbox/index.ts';
+import { SandboxPool, type ScriptInvocation, type ScriptOutcome } from '../src/sandbox/index.ts';
+import { errorOf, outputOf } from './outcomes.ts';
 
 const MiB = 1024 * 1024;
 const limits = { timeoutMs: 300, memoryBytes: 16 * MiB };
@@ -18,17 +19,6 @@ afterAll(() => pool.close());
 
 function run(code: string, input: unknown = null, more: Partial<ScriptInvocation> = {}): Promise<ScriptOutcome> {
   return pool.run({ code, input, ctx: {}, limits, filename: 'node1.js', ...more });
-}
-
-function outputOf(outcome: ScriptOutcome): unknown {
-  if (!outcome.ok) throw new Error(`expected success, got ${JSON.stringify(outcome.error)}`);
-  return outcome.output;
-}
-
-function errorOf(outcome: ScriptOutcome, cls: ScriptError['class']): ScriptError {
-  if (outcome.ok) throw new Error(`expected ${cls}, got output ${JSON.stringify(outcome.output)}`);
-  expect(outcome.error.class, outcome.error.message).toBe(cls);
-  return outcome.error;
 }
 
 describe('running scripts', () => {

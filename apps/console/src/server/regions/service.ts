@@ -78,14 +78,14 @@ export async function putRegionPolicy(
     const tenantBefore = await tx.tenant.findUniqueOrThrow({ where: { id: tenantId } });
     const home = await dataPlaneForRegion(tx, tenantId, input.homeRegion);
     if (!home) throw new AppError('unprocessable', 'Region not served', `No data plane serves ${input.homeRegion} yet, so it cannot be the home region. Choose another region or ask the operator to start one there.`);
-    // Triggers of workflows without a default-environment deployment follow the home data plane.
-    const workflows = await tx.workflow.findMany({ where: { tenantId } });
+    // Triggers of workflows without a default-environment deployment follow the home data
+    // plane: when it changes, note where each workflow's are now, then re-point them.
+    const homeMoves = home.id !== tenantBefore.homeDataPlaneId;
+    const workflows = homeMoves ? await tx.workflow.findMany({ where: { tenantId } }) : [];
     const before = new Map<string, DataPlane | null>();
     for (const w of workflows) before.set(w.id, (await triggerTarget(tx, w))?.dataPlane ?? null);
     const tenant = await tx.tenant.update({ where: { id: tenantId }, data: { homeRegion: input.homeRegion, allowedRegions: allowed, homeDataPlaneId: home.id } });
-    if (before.size && home.id !== tenantBefore.homeDataPlaneId) {
-      for (const w of workflows) for (const id of await syncTriggers(tx, deps.authSecret, w, before.get(w.id))) woken.add(id);
-    }
+    for (const w of workflows) for (const id of await syncTriggers(tx, deps.authSecret, w, before.get(w.id))) woken.add(id);
     await recordAudit(tx, {
       tenantId,
       actor: call.actor,

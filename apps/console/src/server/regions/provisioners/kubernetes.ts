@@ -183,6 +183,15 @@ export function renderManifests(
   const labels = (component?: string) => chartLabels(values, release, component);
   const meta = (name: string, component?: string, annotations?: Record<string, string>) => ({ name, namespace: ns, labels: labels(component), ...(annotations && Object.keys(annotations).length ? { annotations } : {}) });
   const image = values.image.reference || `${values.image.repository}:${values.image.tag}`;
+  /** The data-plane container of both Deployments: the one image, its role and settings in `fields`. */
+  const container = (fields: Record<string, unknown>) => ({
+    name: 'dataplane',
+    image,
+    imagePullPolicy: values.image.pullPolicy,
+    ...fields,
+    securityContext: containerSecurityContext(values),
+    volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+  });
   const metricLabel = values.dataPlaneId || fullname;
   const out: Manifest[] = [];
 
@@ -303,10 +312,7 @@ export function renderManifests(
         spec: {
           ...podCommon(values),
           containers: [
-            {
-              name: 'dataplane',
-              image,
-              imagePullPolicy: values.image.pullPolicy,
+            container({
               args: [values.main.role],
               ports: [{ name: 'http', containerPort: values.config.port, protocol: 'TCP' }],
               env: dataPlaneEnv(values, fullname, values.main.workerConcurrency, true),
@@ -314,9 +320,7 @@ export function renderManifests(
               readinessProbe: probe(10, 3),
               livenessProbe: probe(20, 6),
               resources: values.main.resources,
-              securityContext: containerSecurityContext(values),
-              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
-            },
+            }),
           ],
         },
       },
@@ -336,18 +340,7 @@ export function renderManifests(
           metadata: { labels: labels('worker') },
           spec: {
             ...podCommon(values),
-            containers: [
-              {
-                name: 'dataplane',
-                image,
-                imagePullPolicy: values.image.pullPolicy,
-                args: ['worker'],
-                env: dataPlaneEnv(values, fullname, values.worker.workerConcurrency, false),
-                resources: values.worker.resources,
-                securityContext: containerSecurityContext(values),
-                volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
-              },
-            ],
+            containers: [container({ args: ['worker'], env: dataPlaneEnv(values, fullname, values.worker.workerConcurrency, false), resources: values.worker.resources })],
           },
         },
       },
