@@ -75,7 +75,11 @@ export async function createTestDataPlane(options: { controlPlaneUrl: string; en
     });
     const proc = child;
     exited = new Promise((resolve) => proc.on('exit', () => resolve()));
-    for (const stream of [proc.stdout!, proc.stderr!]) createInterface({ input: stream }).on('line', (line) => logs.push(line));
+    for (const stream of [proc.stdout!, proc.stderr!]) createInterface({ input: stream }).on('line', (line) => {
+        logs.push(line);
+        // For debugging a test: TEST_ECHO_DATAPLANE_LOGS=1 echoes the data plane's warnings and errors.
+        if (process.env.TEST_ECHO_DATAPLANE_LOGS && /"level":"(warn|error)"/.test(line)) console.error(`[data plane] ${line}`);
+      });
     const deadline = Date.now() + 60_000;
     for (;;) {
       if (proc.exitCode !== null) throw new Error(`data plane exited with ${proc.exitCode}:\n${logs.slice(-20).join('\n')}`);

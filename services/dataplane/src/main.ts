@@ -3,7 +3,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { migrate } from '@orvanta/migrate';
 import { Agent } from './agent/agent.ts';
 import { parseDataPlaneConfig, type DataPlaneConfig } from './config.ts';
-import { createDb } from './db.ts';
+import { connectDb } from './db.ts';
 import { NodeQueue, redisConnection } from './engine/queue.ts';
 import { startReconciler } from './engine/reconciler.ts';
 import { SecretStore } from './secrets.ts';
@@ -29,11 +29,11 @@ export interface RunningDataPlane {
 export async function startDataPlane(role: Role, config: DataPlaneConfig): Promise<RunningDataPlane> {
   const log = createLogger(config.LOG_LEVEL, { service: 'dataplane', role });
   if (config.MIGRATE_ON_START) await migrate({ connectionString: config.DATABASE_URL, plane: 'dataplane', log: (line) => log.info(line) });
-  const db = createDb(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX });
+  const { db, sql } = connectDb(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX });
   const producer = redisConnection(config.REDIS_URL, 'producer');
   producer.on('error', () => undefined); // reconnects by itself; the reconciler covers gaps
   const queue = new NodeQueue(producer, config.REDIS_PREFIX);
-  const secrets = new SecretStore(db, config.SECRETS_KEY, log);
+  const secrets = new SecretStore(db, sql, config.SECRETS_KEY, log);
   const stops: (() => Promise<void>)[] = [];
   const has = (r: Role) => role === r || role === 'all';
   let ready = false;
@@ -60,6 +60,7 @@ export async function startDataPlane(role: Role, config: DataPlaneConfig): Promi
       connection.on('error', () => undefined);
       const worker = startNodeWorker({
         db,
+        sql,
         sandbox,
         queue,
         connection,

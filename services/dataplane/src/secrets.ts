@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import type { Db, Tx } from './db.ts';
+import type { Db, Sql, Tx } from './db.ts';
 import type { Logger } from './log.ts';
 
 /**
@@ -13,6 +13,7 @@ export class SecretStore {
 
   constructor(
     private readonly db: Db,
+    private readonly sql: Sql,
     private readonly configuredKey: string | undefined,
     private readonly log?: Logger,
   ) {}
@@ -61,7 +62,8 @@ export class SecretStore {
 
   /** Every secret of the tenant, decrypted, for rendering `{{ secrets.NAME }}`. */
   async forTenant(tenantId: string): Promise<Record<string, string>> {
-    const rows = await this.db.tenantSecret.findMany({ where: { tenantId } });
+    // Read on every script and http node: node-postgres, not Prisma (see db.ts).
+    const { rows } = await this.sql.query<{ name: string; ciphertext: string }>('SELECT "name", "ciphertext" FROM "TenantSecret" WHERE "tenantId" = $1', [tenantId]);
     if (rows.length === 0) return {};
     const key = await this.keyBuffer();
     return Object.fromEntries(

@@ -1,11 +1,12 @@
 import { sinkNodes, type WorkflowDocument } from '@orvanta/spec';
 import { newId } from '@orvanta/protocol';
-import type { Db, Prisma, Tx } from '../db.ts';
+import type { Db, Prisma, Sql, Tx } from '../db.ts';
 import type { Logger } from '../log.ts';
 import type { LogEntry, SandboxLimits, SandboxPool } from '../sandbox/index.ts';
 import { evaluate, ExpressionError, truthy } from './expressions.ts';
 import { HttpNodeError, runHttpNode, type HttpNodeSpec } from './http-node.ts';
 import { dropLiveLogs, LiveLogWriter } from './live-logs.ts';
+import { claimUngated, readMessage, recordSent, upstreamOutputs } from './hot-path.ts';
 import { emitEvent } from './outbox.ts';
 import { runScriptNode } from './script-node.ts';
 import { createRun } from './start-run.ts';
@@ -16,6 +17,8 @@ import { redactSecrets, type SecretStore } from '../secrets.ts';
 
 export interface EngineDeps {
   db: Db;
+  /** The pool beneath `db`, for the hot path (hot-path.ts). */
+  sql: Sql;
   sandbox: SandboxPool;
   limits: SandboxLimits;
   log: Logger;
@@ -64,13 +67,13 @@ export async function loadPlan(db: Db | Tx, versionId: string): Promise<Plan> {
 
 /**
  * Runs one message through its node. Node code runs at least once; its result is
- * recorded exactly once (guarded by the message's status under a run lock); successor
- * messages are created in that same transaction and returned for enqueueing. A failure
- * the node's `retry` covers puts the message back with a backoff instead.
+ * recorded exactly once (guarded by the message's status); successor messages are created
+ * in that same transaction and returned for enqueueing. A failure the node's `retry`
+ * covers puts the message back with a backoff instead.
  */
 export async function processMessage(deps: EngineDeps, messageId: string): Promise<Processed> {
   const { db } = deps;
-  const message = await db.message.findUnique({ where: { id: messageId }, include: { run: true } });
+  const message = await readMessage(deps.sql, messageId);
   if (!message || SETTLED.includes(message.status)) return { next: [] };
   const { run } = message;
   if (TERMINAL_RUN.includes(run.status)) {
@@ -115,11 +118,10 @@ export async function processMessage(deps: EngineDeps, messageId: string): Promi
   }
 
   const attempt = message.attempts + 1;
-  // Most claims need no gate: one statement. Gates (node concurrency, application limits) and
-  // a run's first node need a transaction.
+  // Most claims need no gate: one statement. Gates (node concurrency, application limits) need a transaction.
   const claimed =
-    typeof node.concurrency !== 'number' && node.type !== 'http' && run.status !== 'queued'
-      ? await claimAlone(db, run, node.id, messageId, attempt)
+    typeof node.concurrency !== 'number' && node.type !== 'http'
+      ? await claimUngated(deps.sql, run, node.id, messageId, attempt)
       : await db.$transaction((tx) => claimGated(tx, run, node, messageId, attempt));
   if (claimed === 'busy') return { next: [], retryAt: new Date(Date.now() + CAPACITY_RETRY_MS) };
   if (claimed instanceof Date) return { next: [], retryAt: claimed };
@@ -128,26 +130,22 @@ export async function processMessage(deps: EngineDeps, messageId: string): Promi
   const startedAt = new Date();
   // The latest output of each node upstream of this one (one row per node, however many
   // items a split sent through it).
-  const ancestors = plan.upstream.get(node.id) ?? [];
-  const upstream = ancestors.length
-    ? await db.$queryRaw<{ nodeId: string; output: unknown }[]>`
-        SELECT DISTINCT ON ("nodeId") "nodeId", "output" FROM "NodeResult"
-        WHERE "runId" = ${run.id} AND "status" = 'succeeded' AND "nodeId" = ANY(${ancestors})
-        ORDER BY "nodeId", "finishedAt" DESC`
-    : [];
+  // Secrets are loaded for http nodes, which use them, and script nodes, whose logs are
+  // written while they run; they are scrubbed from whatever the node returns, logs or throws
+  // before anything is recorded, live log lines included.
+  const [outputs, secrets] = await Promise.all([
+    upstreamOutputs(deps.sql, run.id, plan.upstream.get(node.id) ?? []),
+    (node.type === 'http' || node.type === 'script') && deps.secrets ? deps.secrets.forTenant(run.tenantId) : ({} as Record<string, string>),
+  ]);
   const ctx = {
     node: { id: node.id, type: node.type, name: node.name ?? node.id },
     run: { id: run.id, workflowId: run.workflowId },
     attempt,
     // Stable across retries of this message: callers use it to make side effects idempotent.
     idempotencyKey: message.id,
-    outputs: Object.fromEntries(upstream.map((r) => [r.nodeId, r.output])),
+    outputs,
     item: branchOf(message.branch).at(-1) ?? null,
   };
-  // Secrets are loaded for http nodes, which use them, and script nodes, whose logs are
-  // written while they run; they are scrubbed from whatever the node returns, logs or throws
-  // before anything is recorded, live log lines included.
-  const secrets = (node.type === 'http' || node.type === 'script') && deps.secrets ? await deps.secrets.forTenant(run.tenantId) : {};
   const redacted = Object.values(secrets);
   const live = node.type === 'script' ? new LiveLogWriter(db, { tenantId: run.tenantId, runId: run.id, messageId, attempt }, redacted, deps.log) : undefined;
   let executed: NodeOutcome;
@@ -172,6 +170,12 @@ export async function processMessage(deps: EngineDeps, messageId: string): Promi
 
   // Live lines to drop: this attempt's, or an earlier attempt's (one that crashed may have left some).
   const liveLogs = !!live && (live.wrote || attempt > 1);
+  if (result.ok && routes.length > 0 && !liveLogs) {
+    // The common case, a success that sends messages on: one statement (hot-path.ts).
+    const sent = routes.map((r) => ({ id: newId('msg'), nodeId: r.nodeId, payload: r.payload, ...(r.branch.length ? { branch: r.branch } : {}) }));
+    const recorded = await recordSent(deps.sql, { run, nodeId: node.id, messageId, attempt, startedAt, finishedAt: new Date(), output: result.output, logs: result.logs, sent });
+    return { next: recorded ? sent.map((m) => ({ messageId: m.id, runId: run.id, tenantId: run.tenantId })) : [] };
+  }
   return db.$transaction((tx) => record(tx, { plan, node, messageId, runId: run.id, attempt, startedAt, outcome: result, routes, liveLogs }));
 }
 
@@ -190,22 +194,6 @@ async function claimGated(tx: Tx, run: { id: string; tenantId: string; workflowI
   await markRunStarted(tx, run);
   await emitEvent(tx, { type: 'node.status', payload: { runId: run.id, tenantId: run.tenantId, at: new Date().toISOString(), nodeId: node.id, status: 'running', attempt } });
   return true;
-}
-
-/**
- * The common claim — no gate to pass, the run already started — as one statement instead of
- * a transaction: the message is marked running and its event recorded together, or neither
- * (the message was settled meanwhile).
- */
-async function claimAlone(db: Db, run: { id: string; tenantId: string }, nodeId: string, messageId: string, attempt: number): Promise<boolean> {
-  const event = { runId: run.id, tenantId: run.tenantId, at: new Date().toISOString(), nodeId, status: 'running', attempt };
-  const inserted = await db.$executeRaw`
-    WITH claimed AS (
-      UPDATE "Message" SET "status" = 'running', "attempts" = ${attempt}, "updatedAt" = now()
-      WHERE "id" = ${messageId} AND "status" IN ('pending', 'running') RETURNING "id"
-    )
-    INSERT INTO "OutboxEvent" ("id", "type", "payload") SELECT ${newId('evt')}, 'node.status', ${JSON.stringify(event)}::jsonb FROM claimed`;
-  return inserted === 1;
 }
 
 /**

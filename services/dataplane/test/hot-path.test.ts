@@ -1,0 +1,118 @@
+import { createTestDatabase, type TestDatabase } from '@orvanta/devstack/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectDb, type Db, type Sql } from '../src/db.ts';
+import { claimUngated, readMessage, recordSent, upstreamOutputs } from '../src/engine/hot-path.ts';
+
+/**
+ * The engine's hot path (node-postgres statements) against a real data-plane database: each
+ * statement does all of its work or none, two deliveries of one message record it once, and
+ * timestamps are UTC whatever the session's time zone.
+ */
+let database: TestDatabase;
+let db: Db;
+let sql: Sql;
+let n = 0;
+
+beforeAll(async () => {
+  database = await createTestDatabase('dataplane');
+  ({ db, sql } = connectDb(database.url, { max: database.poolMax ?? 4 }));
+});
+afterAll(async () => {
+  await db?.$disconnect();
+  await database?.drop();
+});
+
+/** A queued run with one pending message at node `a`. */
+async function seed(status = 'queued') {
+  const runId = `run_${++n}`;
+  const messageId = `msg_${n}`;
+  await db.run.create({ data: { id: runId, tenantId: 'ten_1', workflowId: 'wf_1', workflowVersionId: 'wfv_1', status, input: {} } });
+  await db.message.create({ data: { id: messageId, runId, tenantId: 'ten_1', nodeId: 'a', payload: { n: 1 }, status: 'pending' } });
+  return { runId, messageId, run: { id: runId, tenantId: 'ten_1', status } };
+}
+
+const events = async (runId: string) =>
+  (await db.outboxEvent.findMany({ orderBy: { seq: 'asc' } })).filter((e) => (e.payload as { runId?: string }).runId === runId).map((e) => [e.type, (e.payload as { status?: string }).status]);
+
+describe('the hot path', () => {
+  it("claims a run's first message: the run starts, and run.started comes before the node's running event", async () => {
+    const { runId, messageId, run } = await seed();
+    expect(await claimUngated(sql, run, 'a', messageId, 1)).toBe(true);
+    const stored = await db.run.findUniqueOrThrow({ where: { id: runId } });
+    expect(stored.status).toBe('running');
+    expect((await db.message.findUniqueOrThrow({ where: { id: messageId } })).attempts).toBe(1);
+    expect(await events(runId)).toEqual([
+      ['run.started', undefined],
+      ['node.status', 'running'],
+    ]);
+  });
+
+  it('does not claim a cancelled message, and writes nothing', async () => {
+    const { runId, messageId, run } = await seed();
+    await db.message.update({ where: { id: messageId }, data: { status: 'cancelled' } });
+    expect(await claimUngated(sql, run, 'a', messageId, 1)).toBe(false);
+    expect((await db.run.findUniqueOrThrow({ where: { id: runId } })).status).toBe('queued');
+    expect(await events(runId)).toEqual([]);
+  });
+
+  it('records a success once when two deliveries race: one result, one set of successors, one event', async () => {
+    const { runId, messageId, run } = await seed('running');
+    await claimUngated(sql, run, 'a', messageId, 1);
+    const record = (suffix: string) =>
+      recordSent(sql, {
+        run,
+        nodeId: 'a',
+        messageId,
+        attempt: 1,
+        startedAt: new Date(),
+        finishedAt: new Date(),
+        output: { n: 2 },
+        logs: [],
+        sent: [
+          { id: `msg_b_${suffix}`, nodeId: 'b', payload: { n: 2 } },
+          { id: `msg_c_${suffix}`, nodeId: 'c', payload: null, branch: [{ split: 'a', group: messageId, index: 0, count: 1 }] },
+        ],
+      });
+    const results = await Promise.all([record('x'), record('y'), record('z')]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await db.nodeResult.count({ where: { runId } })).toBe(1);
+    const sent = await db.message.findMany({ where: { runId, parentId: messageId }, orderBy: { nodeId: 'asc' } });
+    expect(sent.map((m) => [m.nodeId, m.status, m.payload, m.branch])).toEqual([
+      ['b', 'pending', { n: 2 }, null],
+      ['c', 'pending', null, [{ split: 'a', group: messageId, index: 0, count: 1 }]],
+    ]);
+    expect((await events(runId)).filter(([, status]) => status === 'succeeded')).toHaveLength(1);
+    expect(await upstreamOutputs(sql, runId, ['a', 'z'])).toEqual({ a: { n: 2 } });
+  });
+
+  it('records nothing for a message cancelled while its node ran', async () => {
+    const { runId, messageId, run } = await seed('running');
+    await claimUngated(sql, run, 'a', messageId, 1);
+    await db.message.update({ where: { id: messageId }, data: { status: 'cancelled' } });
+    const recorded = await recordSent(sql, { run, nodeId: 'a', messageId, attempt: 1, startedAt: new Date(), finishedAt: new Date(), output: 1, logs: [], sent: [{ id: `msg_after_${n}`, nodeId: 'b', payload: 1 }] });
+    expect(recorded).toBe(false);
+    expect(await db.nodeResult.count({ where: { runId } })).toBe(0);
+    expect(await db.message.count({ where: { runId } })).toBe(1);
+  });
+
+  it('writes and reads timestamps as UTC whatever the session time zone is', async () => {
+    const { messageId, run } = await seed('running');
+    const availableAt = new Date('2030-01-02T03:04:05.678Z');
+    await db.message.update({ where: { id: messageId }, data: { availableAt } });
+    // Every connection of this pool talks in a zone far from UTC.
+    const { sql: elsewhere, db: other } = connectDb(`${database.url}${database.url.includes('?') ? '&' : '?'}options=-c%20TimeZone%3DPacific%2FKiritimati`, { max: 1 });
+    try {
+      expect((await elsewhere.query<{ tz: string }>("SELECT current_setting('TimeZone') AS tz")).rows[0]!.tz).toBe('Pacific/Kiritimati');
+      expect((await readMessage(elsewhere, messageId))!.availableAt?.toISOString()).toBe(availableAt.toISOString());
+      const startedAt = new Date('2030-05-06T07:08:09.010Z');
+      const finishedAt = new Date('2030-05-06T07:08:10.020Z');
+      await recordSent(elsewhere, { run, nodeId: 'a', messageId, attempt: 1, startedAt, finishedAt, output: null, logs: [], sent: [{ id: `msg_tz_${n}`, nodeId: 'b', payload: 1 }] });
+      // Read back through Prisma, which writes and reads UTC.
+      const result = await db.nodeResult.findUniqueOrThrow({ where: { messageId } });
+      expect([result.startedAt.toISOString(), result.finishedAt.toISOString()]).toEqual([startedAt.toISOString(), finishedAt.toISOString()]);
+      expect((await db.message.findUniqueOrThrow({ where: { id: `msg_tz_${n}` } })).createdAt.toISOString()).toBe(finishedAt.toISOString());
+    } finally {
+      await other.$disconnect();
+    }
+  });
+});
