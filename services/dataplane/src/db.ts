@@ -26,3 +26,24 @@ export function connectDb(connectionString: string, options: { max?: number } = 
 export function createDb(connectionString: string, options: { max?: number } = {}): Db {
   return connectDb(connectionString, options).db;
 }
+
+/**
+ * One parameterised statement ($1, $2, …) returning its rows, run either on the pool or
+ * inside a Prisma transaction: a statement written once serves both.
+ */
+export type Query = <R>(text: string, values: unknown[]) => Promise<R[]>;
+export const onPool =
+  (sql: Sql | pg.PoolClient): Query =>
+  async <R>(text: string, values: unknown[]) =>
+    (await sql.query(text, values)).rows as R[];
+export const inTx =
+  (tx: Tx): Query =>
+  <R>(text: string, values: unknown[]) =>
+    tx.$queryRawUnsafe<R[]>(text, ...values);
+
+/**
+ * Timestamp columns are `timestamp(3)` holding UTC, as Prisma writes them. In raw SQL a value
+ * goes in as an ISO string parameter converted here, so it does not depend on the process's or
+ * the session's time zone; read one back as epoch milliseconds.
+ */
+export const UTC = (param: string) => `(${param}::timestamptz AT TIME ZONE 'UTC')`;

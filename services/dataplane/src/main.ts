@@ -82,7 +82,7 @@ export async function startDataPlane(role: Role, config: DataPlaneConfig): Promi
       });
     }
     if (has('agent')) {
-      const agent = new Agent({ db, queue, secrets, log, controlPlaneUrl: config.CONTROL_PLANE_URL, publicUrl: config.PUBLIC_URL, version: VERSION, enrollmentToken: config.ENROLLMENT_TOKEN });
+      const agent = new Agent({ db, sql, queue, secrets, log, controlPlaneUrl: config.CONTROL_PLANE_URL, publicUrl: config.PUBLIC_URL, version: VERSION, enrollmentToken: config.ENROLLMENT_TOKEN });
       await agent.start();
       stops.push(() => agent.stop());
     }

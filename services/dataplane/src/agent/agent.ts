@@ -1,6 +1,6 @@
 import type { CommandEnvelope, EventEnvelope, Jwks } from '@orvanta/protocol';
 import type { SecretStore } from '../secrets.ts';
-import type { Db, Prisma } from '../db.ts';
+import type { Db, Prisma, Sql } from '../db.ts';
 import type { NodeQueue } from '../engine/queue.ts';
 import type { Logger } from '../log.ts';
 import { errorFields } from '../log.ts';
@@ -9,6 +9,8 @@ import { GatewayClient, GatewayError } from './gateway-client.ts';
 
 export interface AgentOptions {
   db: Db;
+  /** The pool beneath `db`, for storing started runs (start-run.ts). */
+  sql: Sql;
   queue: NodeQueue;
   secrets: SecretStore;
   log: Logger;
@@ -167,7 +169,7 @@ export class Agent {
   /** Applies one tenant's commands in order, enqueues their work, then acknowledges them. */
   private async applyLane(commands: CommandEnvelope[]): Promise<void> {
     try {
-      const jobs = await applyCommands(this.o.db, commands, this.o.secrets);
+      const jobs = await applyCommands(this.o.db, this.o.sql, commands, this.o.secrets);
       await this.o.queue.enqueue(jobs).catch((err) => this.o.log.warn('enqueue failed; reconciler will retry', errorFields(err)));
       this.o.log.debug('applied commands', { count: commands.length });
       await this.client.ack(commands.map((c) => c.id));

@@ -1,10 +1,10 @@
 import type { CommandEnvelope } from '@orvanta/protocol';
-import type { Db, Tx } from '../db.ts';
+import { inTx, onPool, type Db, type Sql, type Tx } from '../db.ts';
 import { cancelRun } from '../engine/cancel.ts';
 import type { NodeJobData } from '../engine/queue.ts';
 import type { ScheduleTriggerSpec } from '@orvanta/spec';
 import { syncSchedule } from '../engine/scheduler.ts';
-import { acceptRun, storeVersion } from '../engine/start-run.ts';
+import { acceptRuns, storeVersion, type RunStartCommand } from '../engine/start-run.ts';
 import { resolveTrashItem } from '../engine/trash.ts';
 import type { SecretStore } from '../secrets.ts';
 
@@ -14,23 +14,42 @@ export async function applyCommand(db: Db, command: CommandEnvelope, secrets: Se
 }
 
 /**
- * Applies a batch in one transaction (one commit instead of one per command, which is what
- * limits how fast runs arrive). If the batch fails, each command is applied on its own, so
- * one that cannot be applied does not hold back the others.
+ * Applies a batch in order. Runs to start — most commands — go in one statement per stretch
+ * of consecutive `run.start`s (start-run.ts); other commands go in one transaction per stretch
+ * (one commit instead of one per command, which is what limits how fast runs arrive). If a
+ * stretch fails, each of its commands is applied on its own, so one that cannot be applied
+ * does not hold back the others.
  */
-export async function applyCommands(db: Db, commands: CommandEnvelope[], secrets: SecretStore): Promise<NodeJobData[]> {
-  if (commands.length === 0) return [];
-  try {
-    return await db.$transaction(async (tx) => {
-      const jobs: NodeJobData[] = [];
-      for (const command of commands) jobs.push(...(await applyCommandIn(tx, command, secrets)));
-      return jobs;
-    });
-  } catch {
-    const jobs: NodeJobData[] = [];
-    for (const command of commands) jobs.push(...(await applyCommand(db, command, secrets)));
-    return jobs;
+export async function applyCommands(db: Db, sql: Sql, commands: CommandEnvelope[], secrets: SecretStore): Promise<NodeJobData[]> {
+  const jobs: NodeJobData[] = [];
+  for (const stretch of stretches(commands)) {
+    const starts = stretch.every((c) => c.type === 'run.start');
+    try {
+      jobs.push(
+        ...(starts
+          ? await acceptRuns(onPool(sql), stretch as RunStartCommand[])
+          : await db.$transaction(async (tx) => {
+              const applied: NodeJobData[] = [];
+              for (const command of stretch) applied.push(...(await applyCommandIn(tx, command, secrets)));
+              return applied;
+            })),
+      );
+    } catch {
+      for (const command of stretch) jobs.push(...(command.type === 'run.start' ? await acceptRuns(onPool(sql), [command]) : await applyCommand(db, command, secrets)));
+    }
   }
+  return jobs;
+}
+
+/** Consecutive commands grouped: each stretch is all `run.start`, or none of it is. */
+function stretches(commands: CommandEnvelope[]): CommandEnvelope[][] {
+  const out: CommandEnvelope[][] = [];
+  for (const command of commands) {
+    const last = out.at(-1);
+    if (last && (last[0]!.type === 'run.start') === (command.type === 'run.start')) last.push(command);
+    else out.push([command]);
+  }
+  return out;
 }
 
 async function applyCommandIn(tx: Tx, command: CommandEnvelope, secrets: SecretStore): Promise<NodeJobData[]> {
@@ -38,8 +57,8 @@ async function applyCommandIn(tx: Tx, command: CommandEnvelope, secrets: SecretS
   let jobs: NodeJobData[] = [];
   switch (command.type) {
     case 'run.start':
-      jobs = await acceptRun(tx, command);
-      break;
+      // Marks the command applied itself.
+      return acceptRuns(inTx(tx), [command]);
     case 'run.cancel':
       await cancelRun(tx, command.payload.runId, command.payload.tenantId);
       break;

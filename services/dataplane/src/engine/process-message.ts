@@ -1,12 +1,12 @@
 import { sinkNodes, type WorkflowDocument } from '@orvanta/spec';
 import { newId } from '@orvanta/protocol';
-import type { Db, Prisma, Sql, Tx } from '../db.ts';
+import { inTx, type Db, type Prisma, type Sql, type Tx } from '../db.ts';
 import type { Logger } from '../log.ts';
 import type { LogEntry, SandboxLimits, SandboxPool } from '../sandbox/index.ts';
 import { evaluate, ExpressionError, truthy } from './expressions.ts';
 import { HttpNodeError, runHttpNode, type HttpNodeSpec } from './http-node.ts';
 import { dropLiveLogs, LiveLogWriter } from './live-logs.ts';
-import { claimUngated, readMessage, recordSent, upstreamOutputs } from './hot-path.ts';
+import { arriveAtJoin, claimUngated, JOIN_SCAN, joinBlocked, readMessage, recordSent, upstreamOutputs } from './hot-path.ts';
 import { emitEvent } from './outbox.ts';
 import { runScriptNode } from './script-node.ts';
 import { createRun } from './start-run.ts';
@@ -86,11 +86,12 @@ export async function processMessage(deps: EngineDeps, messageId: string): Promi
   const node = plan.nodes.get(message.nodeId)!;
 
   if (node.type === 'join') {
+    const joinKey = joinKeyOf(plan, node.id, message.branch);
+    const arrival = await arriveAtJoin(deps.sql, run.id, messageId, joinKey, [node.id, ...(plan.upstream.get(node.id) ?? [])]);
+    if (arrival !== 'check') return { next: [] };
+    // It may have been the last to arrive: under the run's lock, fire the join (once) or end the run.
     return db.$transaction(async (tx) => {
       await lockRun(tx, run.id);
-      const joinKey = joinKeyOf(plan, node.id, message.branch);
-      const { count } = await tx.message.updateMany({ where: { id: messageId, status: { in: ['pending', 'running'] } }, data: { status: 'waiting', joinKey } });
-      if (count === 0) return { next: [] };
       await markRunStarted(tx, run);
       return { next: await settle(tx, plan, run.id, 0, joinKey) };
     });
@@ -431,6 +432,7 @@ export async function settle(tx: Tx, plan: Plan, locked: RunRow | string, create
   if (TERMINAL_RUN.includes(run.status)) return jobs;
   // Messages just created are in flight: nothing can have completed a join or the run.
   if (created > 0) return jobs;
+  if (plan.joinSource.size > 0) await tx.$executeRawUnsafe(JOIN_SCAN);
   for (let fired = plan.joinSource.size > 0, first = true; fired; first = false) {
     fired = false;
     // Which joins have inputs waiting, and for which group. A message arriving at a join can
@@ -443,27 +445,15 @@ export async function settle(tx: Tx, plan: Plan, locked: RunRow | string, create
     for (const { joinKey } of keys) {
       const [joinId, group] = joinKey.split('|') as [string, string];
       // Still to come: a message on its way to the join, or already queued at it, in the group.
-      const from = [joinId, ...(plan.upstream.get(joinId) ?? [])];
-      const groupFrame = JSON.stringify([{ group }]);
-      const [blocking] = await tx.$queryRaw<{ blocked: boolean }[]>`
-        SELECT EXISTS (
-          SELECT 1 FROM "Message"
-          WHERE "runId" = ${runId} AND "nodeId" = ANY(${from}) AND "status" IN ('pending', 'running', 'parked')
-            AND (${group} = 'run' OR "branch" @> ${groupFrame}::jsonb)
-        ) AS "blocked"`;
-      if (blocking!.blocked) continue;
+      if (await joinBlocked(inTx(tx), runId, [joinId, ...(plan.upstream.get(joinId) ?? [])], group)) continue;
       // Waiting at another join (or on a child run) upstream is still on its way here too.
       const waitingUpstream = (plan.upstream.get(joinId) ?? []).filter((id) => ['join', 'subworkflow'].includes(plan.nodes.get(id)!.type));
       if (waitingUpstream.length) {
-        const [held] = await tx.$queryRaw<{ blocked: boolean }[]>`
-          SELECT EXISTS (
-            SELECT 1 FROM "Message"
-            WHERE "runId" = ${runId} AND "nodeId" = ANY(${waitingUpstream}) AND "status" = 'waiting'
-              AND (${group} = 'run' OR "branch" @> ${groupFrame}::jsonb)
-          ) AS "blocked"`;
-        if (held!.blocked) continue;
+        if (await joinBlocked(inTx(tx), runId, waitingUpstream, group, ['waiting'])) continue;
       }
       const arrived = await tx.message.findMany({ where: { runId, status: 'waiting', joinKey }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+      // Two last arrivals can both come to check (hot-path.ts arriveAtJoin): the first fired it.
+      if (arrived.length === 0) continue;
       jobs.push(...(await fireJoin(tx, plan, run, joinId, group, arrived)));
       fired = true;
     }
