@@ -251,13 +251,13 @@ async function sequentialTriggers(p: Platform, api: Api, wf: string, o: { runs: 
 // ---------------------------------------------------------------------------------------
 
 /** Open loop: one run every `intervalMs` whatever happens to the earlier ones, then waits for their first nodes. */
-async function quietSamples(p: Platform, workflowId: string, o: { samples: number; intervalMs: number; timeoutMs: number }): Promise<LatencyResult & { started: Started[] }> {
+async function quietSamples(p: Platform, api: Api, workflowId: string, o: { samples: number; intervalMs: number; timeoutMs: number }): Promise<LatencyResult & { started: Started[] }> {
   const start = Date.now();
   const fired: Promise<Started>[] = [];
   for (let i = 0; i < o.samples; i++) {
     const wait = start + i * o.intervalMs - Date.now();
     if (wait > 0) await sleep(wait);
-    const attempt = startRun(p.quiet.api, workflowId, { i });
+    const attempt = startRun(api, workflowId, { i });
     attempt.catch(() => undefined); // awaited below
     fired.push(attempt);
   }
@@ -306,7 +306,8 @@ export async function noisyPhase(
   p: Platform,
   o: { floodRuns: number; floodMessages: number; floodStep: 'script' | 'transform'; samples: number; intervalMs: number; apiConcurrency: number; timeoutMs: number; drain: boolean },
 ): Promise<NoisyResult> {
-  const quietWf = await createWorkflow(p.quiet.api, oneNode('bench-quiet'));
+  const quiet = p.bystander.api;
+  const quietWf = await createWorkflow(quiet, oneNode('bench-quiet'));
   // The flood: runs that each split into many items through one light node, so a few API
   // calls put BENCH_FLOOD_MESSAGES messages in flight (a tenant's API rate limit does not stop
   // that), and the runs' start commands still pile up in the command channel.
@@ -314,12 +315,12 @@ export async function noisyPhase(
   const step = o.floodStep === 'script' ? script('work') : { id: 'work', type: 'transform', expression: '$' };
   const floodWf = await createWorkflow(p.noisy.api, { name: 'bench-flood', nodes: [{ id: 'items', type: 'split', items: 'items' }, step], edges: [{ from: 'items', to: 'work' }] });
   const items = Array.from({ length: itemsPerRun }, (_, i) => i);
-  await warmUp(p, p.quiet.api, quietWf, 2);
+  await warmUp(p, quiet, quietWf, 2);
   await warmUp(p, p.noisy.api, floodWf, 1);
   const messages = o.floodRuns * (1 + itemsPerRun);
 
   progress(`noisy neighbour: quiet tenant alone, ${o.samples} runs one every ${o.intervalMs} ms`);
-  const { started: _alone, ...without } = await quietSamples(p, quietWf, { ...o, timeoutMs: 60_000 });
+  const { started: _alone, ...without } = await quietSamples(p, quiet, quietWf, { ...o, timeoutMs: 60_000 });
   progress(`noisy neighbour: alone p50 ${without.triggerToFirstNodeMs.p50} ms, p99 ${without.triggerToFirstNodeMs.p99} ms`);
   await sleep(500);
 
@@ -340,7 +341,7 @@ export async function noisyPhase(
     await sleep(100);
   }
   progress('noisy neighbour: flood underway; quiet tenant sampling again');
-  const { started, ...withFlood } = await quietSamples(p, quietWf, { ...o, timeoutMs: o.timeoutMs });
+  const { started, ...withFlood } = await quietSamples(p, quiet, quietWf, { ...o, timeoutMs: o.timeoutMs });
   const pendingAfter = (await workflowMessages(p.db, floodWf, floodT0)).pending;
   progress(`noisy neighbour: with flood p50 ${withFlood.triggerToFirstNodeMs.p50} ms, p99 ${withFlood.triggerToFirstNodeMs.p99} ms (${pendingAfter} flood messages still pending)`);
   await flood;

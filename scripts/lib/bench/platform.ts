@@ -1,6 +1,7 @@
 /**
  * The system under test: the control plane's HTTP apps in this process (test/support), one
- * real data-plane child process homed to two tenants (a quiet one and a noisy one), and a
+ * real data-plane child process homed to three tenants (a quiet one that every phase but the
+ * noisy-neighbour one uses, a noisy one, and a bystander that only samples beside the flood), and a
  * read-only connection to the data plane's own database for the timings the engine records.
  */
 import pg from 'pg';
@@ -19,6 +20,11 @@ export interface Platform {
   db: pg.Pool;
   quiet: { tenantId: string; api: Api };
   noisy: { tenantId: string; api: Api };
+  /**
+   * The noisy-neighbour phase's quiet tenant: quiet until then. (The quiet tenant has just run
+   * the other phases, a 10,000-item split among them, so its fair share is still spent.)
+   */
+  bystander: { tenantId: string; api: Api };
   /** Names of the two databases (on the TEST_DATABASE_URL server). */
   databases: { controlPlane: string; dataPlane: string };
   meter: ResourceMeter;
@@ -33,6 +39,7 @@ export async function startPlatform(options: { workerConcurrency: number; onDisp
   const token = await cp.dataPlane('dp_bench');
   const quiet = await cp.tenant('bench-quiet', 'dp_bench');
   const noisy = await cp.tenant('bench-noisy', 'dp_bench');
+  const bystander = await cp.tenant('bench-bystander', 'dp_bench');
   const dp = await createTestDataPlane({
     controlPlaneUrl: cp.url,
     enrollmentToken: token,
@@ -55,6 +62,7 @@ export async function startPlatform(options: { workerConcurrency: number; onDisp
     db,
     quiet: { tenantId: quiet.tenantId, api: apiClient(cp.url, quiet.apiKey) },
     noisy: { tenantId: noisy.tenantId, api: apiClient(cp.url, noisy.apiKey) },
+    bystander: { tenantId: bystander.tenantId, api: apiClient(cp.url, bystander.apiKey) },
     databases,
     meter: new ResourceMeter({ dataPlane: db, controlPlane: cpDb }, databases),
   };

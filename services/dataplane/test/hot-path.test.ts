@@ -1,7 +1,7 @@
 import { createTestDatabase, type TestDatabase } from '@orvanta/devstack/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDb, type Db, type Sql } from '../src/db.ts';
-import { claimUngated, readMessage, recordSent, upstreamOutputs } from '../src/engine/hot-path.ts';
+import { arriveAtJoin, claimUngated, readMessage, recordSent, upstreamOutputs } from '../src/engine/hot-path.ts';
 
 /**
  * The engine's hot path (node-postgres statements) against a real data-plane database: each
@@ -114,5 +114,34 @@ describe('the hot path', () => {
     } finally {
       await other.$disconnect();
     }
+  });
+
+  it('a join arrival waits while an item of its group is in flight, and checks once none is (again on redelivery)', async () => {
+    const { runId, messageId: itemA, run } = await seed('running');
+    const frame = (index: number) => [{ split: 'split', group: 'grp', index, count: 2 }];
+    await db.message.update({ where: { id: itemA }, data: { nodeId: 'step', branch: frame(0) } });
+    const arrive = (id: string) => arriveAtJoin(sql, runId, id, 'join|grp', ['join', 'step', 'split']);
+    const joinMessage = async (id: string, index: number) => db.message.create({ data: { id, runId, tenantId: 'ten_1', nodeId: 'join', payload: index, status: 'pending', branch: frame(index) } });
+
+    await joinMessage(`${runId}_j1`, 1);
+    expect(await arrive(`${runId}_j1`)).toBe('waiting');
+    expect((await db.message.findUniqueOrThrow({ where: { id: `${runId}_j1` } })).joinKey).toBe('join|grp');
+
+    // Item A records and sends its message to the join: the last arrival.
+    await recordSent(sql, { run, nodeId: 'step', messageId: itemA, attempt: 1, startedAt: new Date(), finishedAt: new Date(), output: 0, logs: [], sent: [{ id: `${runId}_j0`, nodeId: 'join', payload: 0, branch: frame(0) }] });
+    expect(await arrive(`${runId}_j0`)).toBe('check');
+    // Delivered again after a crash that followed its commit: it checks again, or the join would never fire.
+    expect(await arrive(`${runId}_j0`)).toBe('check');
+
+    // Another group's item in flight does not hold this group.
+    await db.message.create({ data: { id: `${runId}_other`, runId, tenantId: 'ten_1', nodeId: 'step', payload: 0, status: 'pending', branch: [{ split: 'split', group: 'grp2', index: 0, count: 1 }] } });
+    expect(await arrive(`${runId}_j0`)).toBe('check');
+
+    // Once the join fired (its messages done) or the run ended, an arrival has nothing to do.
+    await db.message.updateMany({ where: { runId, nodeId: 'join' }, data: { status: 'done' } });
+    expect(await arrive(`${runId}_j0`)).toBe('settled');
+    await joinMessage(`${runId}_late`, 1);
+    await db.run.update({ where: { id: runId }, data: { status: 'cancelled' } });
+    expect(await arrive(`${runId}_late`)).toBe('settled');
   });
 });
