@@ -189,13 +189,25 @@ function pendingCommands(db: Db, dataPlaneId: string, limit: number): Promise<Pe
  * the order), waiting up to `waitMs` for one to appear. Unacked commands are sent again on
  * the next poll; the data plane applies each id once.
  */
+/**
+ * Notes that the data plane called in, unless its row is locked: an event batch being applied
+ * holds it (FOR SHARE, so a revocation waits for the batch) and marks it seen when it ends.
+ * Waiting for that lock held every command pull behind the event batch in flight, up to
+ * seconds while a tenant floods its data plane.
+ */
+async function markSeen(db: Db, dataPlaneId: string): Promise<void> {
+  await db.$executeRaw`
+    UPDATE "DataPlane" SET "lastSeenAt" = ${new Date()}
+    WHERE "id" = (SELECT "id" FROM "DataPlane" WHERE "id" = ${dataPlaneId} FOR NO KEY UPDATE SKIP LOCKED)`;
+}
+
 export async function pullCommands(
   db: Db,
   dataPlane: DataPlane,
   options: { waitMs: number; limit: number; signal?: AbortSignal },
 ): Promise<CommandEnvelope[]> {
   const deadline = Date.now() + options.waitMs;
-  await db.dataPlane.update({ where: { id: dataPlane.id }, data: { lastSeenAt: new Date() } });
+  await markSeen(db, dataPlane.id);
   for (;;) {
     const rows = await pendingCommands(db, dataPlane.id, options.limit);
     if (rows.length > 0) {
@@ -262,7 +274,7 @@ export async function applyEvents(db: Db, dataPlane: DataPlane, events: EventEnv
       });
     }
   }
-  await db.dataPlane.update({ where: { id: dataPlane.id }, data: { lastSeenAt: new Date() } });
+  await markSeen(db, dataPlane.id);
   return events.map((e) => e.id);
 }
 
