@@ -47,6 +47,7 @@ describe('the command channel', () => {
     }
     // Seen by the next call that finds the row free (the batch marks it when it ends).
     await pullCommands(cp.db, dataPlane, { waitMs: 0, limit: 10 });
-    expect((await cp.db.dataPlane.findUniqueOrThrow({ where: { id: dataPlane.id } })).lastSeenAt.getTime()).toBeGreaterThan(seenBefore.getTime());
+    const seenAfter = (await cp.db.dataPlane.findUniqueOrThrow({ where: { id: dataPlane.id } })).lastSeenAt;
+    expect(seenAfter?.getTime()).toBeGreaterThan(seenBefore?.getTime() ?? 0);
   });
 });
