@@ -47,6 +47,20 @@ describe('the hot path', () => {
     ]);
   });
 
+  it("says running once per node for a split's items, and again for a retry", async () => {
+    const { runId, messageId: first, run } = await seed('running');
+    const second = `${first}_b`;
+    await db.message.create({ data: { id: second, runId, tenantId: 'ten_1', nodeId: 'a', payload: 2, status: 'pending' } });
+    expect(await claimUngated(sql, run, 'a', first, 1, true)).toBe(true);
+    expect(await claimUngated(sql, run, 'a', second, 1, true)).toBe(true);
+    expect(await events(runId)).toEqual([['node.status', 'running']]);
+    expect(await claimUngated(sql, run, 'a', second, 2, true)).toBe(true);
+    expect(await events(runId)).toEqual([
+      ['node.status', 'running'],
+      ['node.status', 'running'],
+    ]);
+  });
+
   it('does not claim a cancelled message, and writes nothing', async () => {
     const { runId, messageId, run } = await seed();
     await db.message.update({ where: { id: messageId }, data: { status: 'cancelled' } });

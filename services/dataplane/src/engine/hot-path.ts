@@ -73,15 +73,21 @@ export async function readMessage(sql: Sql, messageId: string): Promise<MessageT
  * running at this attempt with its `node.status` event and, for a run's first claim, starts
  * the run with its `run.started` event before it. One statement: all of it, or nothing when
  * the message was settled meanwhile (a cancel) — then false.
+ *
+ * An item of a split (`item`) on its first attempt says `running` only if no other item at
+ * this node has started: the control plane shows one status per node, which the first item
+ * set, and ignores `running` once the node has finished, so the other items' would be
+ * thousands of events (a third of a big split's) that change nothing. Retries still say so
+ * (their attempt counts).
  */
-export async function claimUngated(sql: Sql, run: { id: string; tenantId: string; status: string }, nodeId: string, messageId: string, attempt: number): Promise<boolean> {
+export async function claimUngated(sql: Sql, run: { id: string; tenantId: string; status: string }, nodeId: string, messageId: string, attempt: number, item = false): Promise<boolean> {
   const at = new Date().toISOString();
   const running: EventBody = { type: 'node.status', payload: { runId: run.id, tenantId: run.tenantId, at, nodeId, status: 'running', attempt } };
-  const params: unknown[] = [messageId, attempt, at, newId('evt'), JSON.stringify(running.payload)];
+  const params: unknown[] = [messageId, attempt, at, newId('evt'), JSON.stringify(running.payload), run.id, nodeId, item && attempt === 1];
   // Only a run read as queued can need starting; the update is conditional, so of two first
   // claims racing, one starts it.
   const starts = run.status === 'queued';
-  if (starts) params.push(run.id, newId('evt'), JSON.stringify({ runId: run.id, tenantId: run.tenantId, at }));
+  if (starts) params.push(newId('evt'), JSON.stringify({ runId: run.id, tenantId: run.tenantId, at }));
   const { rows } = await sql.query<{ claimed: number }>(
     `WITH claimed AS (
        UPDATE "Message" SET "status" = 'running', "attempts" = $2, "updatedAt" = ${UTC('$3')}
@@ -96,8 +102,12 @@ export async function claimUngated(sql: Sql, run: { id: string; tenantId: string
      }, events AS (
        INSERT INTO "OutboxEvent" ("id", "type", "payload")
        SELECT e."id", e."type", e."payload" FROM (
-         ${starts ? `SELECT 1, $7::text, 'run.started', $8::jsonb FROM started UNION ALL ` : ''}
+         ${starts ? `SELECT 1, $9::text, 'run.started', $10::jsonb FROM started UNION ALL ` : ''}
          SELECT 2, $4::text, 'node.status', $5::jsonb FROM claimed
+         WHERE NOT $8::boolean OR NOT EXISTS (
+           SELECT 1 FROM "Message" s
+           WHERE s."runId" = $6 AND s."nodeId" = $7 AND s."status" IN ('running', 'done', 'failed', 'parked') AND s."id" <> $1
+         )
        ) e ("n", "id", "type", "payload") ORDER BY e."n"
      )
      SELECT count(*)::int AS "claimed" FROM claimed`,

@@ -122,7 +122,7 @@ export async function processMessage(deps: EngineDeps, messageId: string): Promi
   // Most claims need no gate: one statement. Gates (node concurrency, application limits) need a transaction.
   const claimed =
     typeof node.concurrency !== 'number' && node.type !== 'http'
-      ? await claimUngated(deps.sql, run, node.id, messageId, attempt)
+      ? await claimUngated(deps.sql, run, node.id, messageId, attempt, branchOf(message.branch).length > 0)
       : await db.$transaction((tx) => claimGated(tx, run, node, messageId, attempt));
   if (claimed === 'busy') return { next: [], retryAt: new Date(Date.now() + CAPACITY_RETRY_MS) };
   if (claimed instanceof Date) return { next: [], retryAt: claimed };
