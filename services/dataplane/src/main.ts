@@ -71,7 +71,7 @@ export async function startDataPlane(role: Role, config: DataPlaneConfig): Promi
         secrets,
         log,
       });
-      const reconciler = startReconciler(db, queue, log);
+      const reconciler = startReconciler(db, sql, queue, log);
       const scheduler = startScheduler(db, queue, log);
       stops.push(async () => {
         reconciler.stop();

@@ -1,7 +1,8 @@
 import { createTestDatabase, type TestDatabase } from '@orvanta/devstack/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDb, type Db, type Sql } from '../src/db.ts';
-import { arriveAtJoin, claimUngated, readMessage, recordSent, upstreamOutputs } from '../src/engine/hot-path.ts';
+import { arriveAtJoin, claimUngated, readMessage, recordSent, runsStuckAtJoins, upstreamOutputs } from '../src/engine/hot-path.ts';
+import { settleStuckRun } from '../src/engine/process-message.ts';
 
 /**
  * The engine's hot path (node-postgres statements) against a real data-plane database: each
@@ -157,5 +158,31 @@ describe('the hot path', () => {
     await joinMessage(`${runId}_late`, 1);
     await db.run.update({ where: { id: runId }, data: { status: 'cancelled' } });
     expect(await arrive(`${runId}_late`)).toBe('settled');
+  });
+
+  it('finds a run whose last join arrival was not followed up (a crash), and settling it fires the join once', async () => {
+    const document = { name: 'each', nodes: [{ id: 'split', type: 'split', items: 'items' }, { id: 'step', type: 'transform', expression: '$' }, { id: 'join', type: 'join' }], edges: [{ from: 'split', to: 'step' }, { from: 'step', to: 'join' }] };
+    const versionId = `wfv_stuck_${++n}`;
+    await db.workflowVersion.create({ data: { id: versionId, tenantId: 'ten_1', workflowId: 'wf_stuck', version: n, document } });
+    const runId = `run_stuck_${n}`;
+    await db.run.create({ data: { id: runId, tenantId: 'ten_1', workflowId: 'wf_stuck', workflowVersionId: versionId, status: 'running', input: { items: [1, 2] } } });
+    const message = (id: string, nodeId: string, status: string, payload: unknown, extra: object = {}) => db.message.create({ data: { id: `${runId}_${id}`, runId, tenantId: 'ten_1', nodeId, payload: payload as never, status, ...extra } });
+    await message('split', 'split', 'done', { items: [1, 2] });
+    const frame = (index: number) => [{ split: 'split', group: `${runId}_split`, index, count: 2 }];
+    for (const index of [1, 0]) {
+      await message(`step${index}`, 'step', 'done', index + 1, { branch: frame(index) });
+      await message(`join${index}`, 'join', 'waiting', index + 1, { branch: frame(index), joinKey: `join|${runId}_split` });
+    }
+    expect(await runsStuckAtJoins(sql, 60_000)).not.toContain(runId); // not old enough yet
+    expect(await runsStuckAtJoins(sql, -60_000)).toContain(runId);
+
+    expect(await settleStuckRun(db, runId)).toEqual([]);
+    const join = await db.nodeResult.findMany({ where: { runId, nodeId: 'join' } });
+    expect(join.map((r) => r.output)).toEqual([[1, 2]]); // in item order
+    expect((await db.run.findUniqueOrThrow({ where: { id: runId } })).status).toBe('succeeded');
+    expect(await runsStuckAtJoins(sql, -60_000)).not.toContain(runId);
+    // Settling again changes nothing.
+    await settleStuckRun(db, runId);
+    expect(await db.nodeResult.count({ where: { runId, nodeId: 'join' } })).toBe(1);
   });
 });

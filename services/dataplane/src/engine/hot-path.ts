@@ -134,11 +134,13 @@ export interface SentMessage {
   payload: unknown;
   /** Split lineage; omitted (NULL) when empty. */
   branch?: unknown[];
+  /** For a message to a join: it arrives there at once, waiting under this key (see checkJoinGroup). */
+  joinKey?: string;
 }
 
 /**
  * Records a success that sends messages on: the node's result, the message done, the
- * messages it sends (pending) and its `node.status` event, in one statement guarded by the
+ * messages it sends (pending; waiting at once, for those to a join) and its `node.status` event, in one statement guarded by the
  * message's status. False when another delivery recorded it first or it was cancelled: then
  * nothing is written.
  *
@@ -160,9 +162,11 @@ export async function recordSent(
        INSERT INTO "NodeResult" ("messageId", "runId", "tenantId", "nodeId", "status", "output", "logs", "attempts", "startedAt", "finishedAt")
        SELECT done."id", $2, $3, $4, 'succeeded', $5::jsonb, $6::jsonb, $7, ${UTC('$8')}, ${UTC('$9')} FROM done
      ), sent AS (
-       INSERT INTO "Message" ("id", "runId", "tenantId", "nodeId", "payload", "status", "parentId", "branch", "createdAt", "updatedAt")
-       SELECT s."id", $2, $3, s."nodeId", coalesce(s."payload", 'null'::jsonb), 'pending', done."id", s."branch", ${UTC('$9')}, ${UTC('$9')}
-       FROM done, ROWS FROM (jsonb_to_recordset($10::jsonb) AS ("id" text, "nodeId" text, "payload" jsonb, "branch" jsonb)) WITH ORDINALITY AS s("id", "nodeId", "payload", "branch", "n")
+       INSERT INTO "Message" ("id", "runId", "tenantId", "nodeId", "payload", "status", "joinKey", "parentId", "branch", "createdAt", "updatedAt")
+       SELECT s."id", $2, $3, s."nodeId", coalesce(s."payload", 'null'::jsonb), CASE WHEN s."joinKey" IS NULL THEN 'pending' ELSE 'waiting' END, s."joinKey",
+              done."id", s."branch", ${UTC('$9')}, ${UTC('$9')}
+       FROM done, ROWS FROM (jsonb_to_recordset($10::jsonb) AS ("id" text, "nodeId" text, "payload" jsonb, "branch" jsonb, "joinKey" text))
+         WITH ORDINALITY AS s("id", "nodeId", "payload", "branch", "joinKey", "n")
        ORDER BY s."n"
      ), event AS (
        INSERT INTO "OutboxEvent" ("id", "type", "payload") SELECT $11, 'node.status', $12::jsonb FROM done
@@ -240,6 +244,16 @@ export async function arriveAtJoin(sql: Sql, runId: string, messageId: string, j
   if (arrived === 0 && status !== 'waiting') return 'settled';
   if (!runStatus || ['succeeded', 'failed', 'cancelled'].includes(runStatus)) return 'settled';
   if (runStatus === 'queued') return 'check';
+  return checkJoinGroup(sql, runId, joinKey, from);
+}
+
+/**
+ * After an arrival at a join committed: 'waiting' while a message of the join's group is in
+ * flight to it (pending or running at `from`, the join and its upstream nodes) — that
+ * message's own arrival checks again later — else 'check': the run is to be settled under its
+ * lock (process-message.ts `settleJoin`).
+ */
+export async function checkJoinGroup(sql: Sql, runId: string, joinKey: string, from: string[]): Promise<'waiting' | 'check'> {
   const client = await sql.connect();
   try {
     await client.query(`BEGIN; ${JOIN_SCAN}`);
@@ -252,4 +266,23 @@ export async function arriveAtJoin(sql: Sql, runId: string, messageId: string, j
   } finally {
     client.release();
   }
+}
+
+/**
+ * Runs to settle: a message has waited at a join for a while and nothing of its run is in
+ * flight any more. Normally the last arrival settles its run; this finds one whose settling
+ * was lost (a crash right after the arrival committed), for the reconciler.
+ */
+export async function runsStuckAtJoins(sql: Sql, olderThanMs: number, limit = 100): Promise<string[]> {
+  const { rows } = await sql.query<{ runId: string }>(
+    `SELECT w."runId" FROM (
+       SELECT DISTINCT "runId" FROM "Message"
+       WHERE "status" = 'waiting' AND "joinKey" NOT LIKE 'sub|%' AND "updatedAt" < ${UTC('$1')}
+     ) w
+     JOIN "Run" r ON r."id" = w."runId" AND r."status" = 'running'
+     WHERE NOT EXISTS (SELECT 1 FROM "Message" x WHERE x."runId" = w."runId" AND x."status" IN ('pending', 'running'))
+     LIMIT $2`,
+    [new Date(Date.now() - olderThanMs).toISOString(), limit],
+  );
+  return rows.map((r) => r.runId);
 }

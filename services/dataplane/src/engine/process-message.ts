@@ -6,7 +6,7 @@ import type { LogEntry, SandboxLimits, SandboxPool } from '../sandbox/index.ts';
 import { evaluate, ExpressionError, truthy } from './expressions.ts';
 import { HttpNodeError, runHttpNode, type HttpNodeSpec } from './http-node.ts';
 import { dropLiveLogs, LiveLogWriter } from './live-logs.ts';
-import { arriveAtJoin, claimUngated, JOIN_SCAN, joinBlocked, readMessage, recordSent, upstreamOutputs } from './hot-path.ts';
+import { arriveAtJoin, checkJoinGroup, claimUngated, JOIN_SCAN, joinBlocked, readMessage, recordSent, upstreamOutputs } from './hot-path.ts';
 import { emitEvent } from './outbox.ts';
 import { runScriptNode } from './script-node.ts';
 import { createRun } from './start-run.ts';
@@ -87,14 +87,8 @@ export async function processMessage(deps: EngineDeps, messageId: string): Promi
 
   if (node.type === 'join') {
     const joinKey = joinKeyOf(plan, node.id, message.branch);
-    const arrival = await arriveAtJoin(deps.sql, run.id, messageId, joinKey, [node.id, ...(plan.upstream.get(node.id) ?? [])]);
-    if (arrival !== 'check') return { next: [] };
-    // It may have been the last to arrive: under the run's lock, fire the join (once) or end the run.
-    return db.$transaction(async (tx) => {
-      await lockRun(tx, run.id);
-      await markRunStarted(tx, run);
-      return { next: await settle(tx, plan, run.id, 0, joinKey) };
-    });
+    const arrival = await arriveAtJoin(deps.sql, run.id, messageId, joinKey, joinInputs(plan, node.id));
+    return { next: arrival === 'check' ? await settleJoin(db, plan, run, joinKey) : [] };
   }
   if (node.type === 'subworkflow') {
     return db.$transaction(async (tx) => {
@@ -172,12 +166,43 @@ export async function processMessage(deps: EngineDeps, messageId: string): Promi
   // Live lines to drop: this attempt's, or an earlier attempt's (one that crashed may have left some).
   const liveLogs = !!live && (live.wrote || attempt > 1);
   if (result.ok && routes.length > 0 && !liveLogs) {
-    // The common case, a success that sends messages on: one statement (hot-path.ts).
-    const sent = routes.map((r) => ({ id: newId('msg'), nodeId: r.nodeId, payload: r.payload, ...(r.branch.length ? { branch: r.branch } : {}) }));
+    // The common case, a success that sends messages on: one statement (hot-path.ts). What it
+    // sends to a join arrives there at once: no queue hop for each item of a split.
+    const sent = routes.map((r) => {
+      const joinKey = plan.nodes.get(r.nodeId)!.type === 'join' ? joinKeyOf(plan, r.nodeId, r.branch) : undefined;
+      return { id: newId('msg'), nodeId: r.nodeId, payload: r.payload, ...(r.branch.length ? { branch: r.branch } : {}), ...(joinKey ? { joinKey } : {}) };
+    });
     const recorded = await recordSent(deps.sql, { run, nodeId: node.id, messageId, attempt, startedAt, finishedAt: new Date(), output: result.output, logs: result.logs, sent });
-    return { next: recorded ? sent.map((m) => ({ messageId: m.id, runId: run.id, tenantId: run.tenantId })) : [] };
+    if (!recorded) return { next: [] };
+    const next = sent.filter((m) => !m.joinKey).map((m) => ({ messageId: m.id, runId: run.id, tenantId: run.tenantId }));
+    for (const joinKey of new Set(sent.flatMap((m) => m.joinKey ?? []))) {
+      const joinId = joinKey.slice(0, joinKey.indexOf('|'));
+      if ((await checkJoinGroup(deps.sql, run.id, joinKey, joinInputs(plan, joinId))) === 'check') next.push(...(await settleJoin(db, plan, run, joinKey)));
+    }
+    return { next };
   }
   return db.$transaction((tx) => record(tx, { plan, node, messageId, runId: run.id, attempt, startedAt, outcome: result, routes, liveLogs }));
+}
+
+/** A join and the nodes upstream of it: where a message still on its way to it can be. */
+const joinInputs = (plan: Plan, joinId: string) => [joinId, ...(plan.upstream.get(joinId) ?? [])];
+
+/** After an arrival at a join that may have been the last: under the run's lock, fires the join (once) or ends the run. */
+async function settleJoin(db: Db, plan: Plan, run: { id: string; tenantId: string; status: string }, joinKey: string): Promise<NodeJobData[]> {
+  return db.$transaction(async (tx) => {
+    await lockRun(tx, run.id);
+    await markRunStarted(tx, run);
+    return settle(tx, plan, run.id, 0, joinKey);
+  });
+}
+
+/** Settles a run found stuck at its joins (hot-path.ts `runsStuckAtJoins`): for the reconciler. */
+export async function settleStuckRun(db: Db, runId: string): Promise<NodeJobData[]> {
+  return db.$transaction(async (tx) => {
+    const run = await lockRun(tx, runId);
+    if (!run) return [];
+    return settle(tx, await loadPlan(tx, run.workflowVersionId), run);
+  });
 }
 
 /** A claim past the node's concurrency and its application's limits: a time to retry at, 'busy', or whether it was claimed. */

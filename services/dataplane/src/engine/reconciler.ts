@@ -1,6 +1,8 @@
-import type { Db } from '../db.ts';
+import type { Db, Sql } from '../db.ts';
 import type { Logger } from '../log.ts';
 import { errorFields } from '../log.ts';
+import { runsStuckAtJoins } from './hot-path.ts';
+import { settleStuckRun } from './process-message.ts';
 import type { NodeQueue } from './queue.ts';
 
 /**
@@ -30,7 +32,17 @@ export async function reconcileOnce(db: Db, queue: NodeQueue, options: { olderTh
   return missing.length;
 }
 
-export function startReconciler(db: Db, queue: NodeQueue, log: Logger, options = { intervalMs: 5_000, olderThanMs: 10_000 }) {
+/**
+ * A run whose last arrival at a join was lost between its commit and settling its run (a
+ * crash) would wait for ever: each such run is settled here (the join fires, or the run ends).
+ */
+export async function settleStuckRuns(db: Db, sql: Sql, queue: NodeQueue, options: { olderThanMs: number }): Promise<number> {
+  const stuck = await runsStuckAtJoins(sql, options.olderThanMs);
+  for (const runId of stuck) await queue.enqueue(await settleStuckRun(db, runId));
+  return stuck.length;
+}
+
+export function startReconciler(db: Db, sql: Sql, queue: NodeQueue, log: Logger, options = { intervalMs: 5_000, olderThanMs: 10_000 }) {
   let running = false;
   const tick = async () => {
     if (running) return;
@@ -38,6 +50,8 @@ export function startReconciler(db: Db, queue: NodeQueue, log: Logger, options =
     try {
       const n = await reconcileOnce(db, queue, options);
       if (n > 0) log.warn('re-enqueued messages missing from the queue', { count: n });
+      const settled = await settleStuckRuns(db, sql, queue, options);
+      if (settled > 0) log.warn('settled runs whose last arrival at a join was not followed up', { count: settled });
     } catch (err) {
       log.warn('reconciler pass failed; will retry', errorFields(err));
     } finally {
