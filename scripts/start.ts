@@ -101,7 +101,7 @@ async function main() {
 
   const notes: string[] = [];
   /** A database URL plus the pool size an embedded one needs (real servers keep the programs' default). */
-  async function database(url: string | undefined, label: string, dir: string): Promise<{ url: string; poolEnv: { DATABASE_POOL_MAX?: string } }> {
+  async function database(url: string | undefined, label: string, dir: string): Promise<{ url: string; poolEnv: { DATABASE_POOL_MAX?: string; GATEWAY_POOL_MAX?: string } }> {
     if (url) {
       if (await ensureDatabase(url)) notes.push(`created database ${maskUrl(url)}`);
       return { url, poolEnv: {} };
@@ -109,10 +109,11 @@ async function main() {
     const pg = await startEmbeddedPostgres({ dataDir: path.join(env.ORVANTA_HOME, dir) });
     cleanups.push(pg.stop);
     notes.push(`${label}: embedded PGlite in ${path.join(env.ORVANTA_HOME, dir)} (set ${label === 'control plane' ? 'DATABASE_URL' : 'DATAPLANE_DATABASE_URL'} to use a real server)`);
-    return { url: pg.url, poolEnv: { DATABASE_POOL_MAX: String(pg.poolMax) } };
+    // One session: the console's data-plane channel shares its pool.
+    return { url: pg.url, poolEnv: { DATABASE_POOL_MAX: String(pg.poolMax), GATEWAY_POOL_MAX: '0' } };
   }
   const { url: controlUrl, poolEnv: controlPool } = await database(env.DATABASE_URL, 'control plane', 'pg-control');
-  const regionPlanes: ((typeof LOCAL_REGIONS)[number] & { port: number; database: string; poolEnv: { DATABASE_POOL_MAX?: string }; enrollmentToken?: string })[] = [];
+  const regionPlanes: ((typeof LOCAL_REGIONS)[number] & { port: number; database: string; poolEnv: { DATABASE_POOL_MAX?: string; GATEWAY_POOL_MAX?: string }; enrollmentToken?: string })[] = [];
   for (const [index, spec] of LOCAL_REGIONS.entries()) {
     const given = env.DATAPLANE_DATABASE_URL ? regionDatabaseUrl(env.DATAPLANE_DATABASE_URL, spec.region, index) : undefined;
     const { url, poolEnv } = await database(given, `data plane ${spec.region}`, `pg-dataplane-${spec.region}`);

@@ -2,13 +2,15 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueueCommand } from '../../apps/console/src/server/dataplanes/outbox.ts';
 import { enrollDataPlane, pullCommands } from '../../apps/console/src/server/dataplanes/service.ts';
+import { GatewayClient } from '../../services/dataplane/src/agent/gateway-client.ts';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.ts';
 
 /**
  * The command channel beside the event channel: a data plane flooded by one tenant ships
  * events in big batches, and each batch holds the data plane's row (FOR SHARE, so that a
  * revocation waits for it). A command pull must not wait behind that batch: another tenant's
- * run would start only once the flood's events had landed.
+ * run would start only once the flood's events had landed. Nor may a burst of API calls,
+ * which holds every connection of the API's pool, hold up command delivery and acks.
  */
 let cp: TestControlPlane;
 
@@ -50,4 +52,58 @@ describe('the command channel', () => {
     const seenAfter = (await cp.db.dataPlane.findUniqueOrThrow({ where: { id: dataPlane.id } })).lastSeenAt;
     expect(seenAfter?.getTime()).toBeGreaterThan(seenBefore?.getTime() ?? 0);
   });
+});
+
+/** Promise.withResolvers, which Node 20 lacks. */
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('the command channel under API load', () => {
+  it("delivers and acknowledges commands while every connection of the API's pool is taken", async () => {
+    const busy = await startTestControlPlane({ DATABASE_POOL_MAX: 2, GATEWAY_POOL_MAX: 2 });
+    const release = deferred();
+    const holders: Promise<unknown>[] = [];
+    try {
+      const token = await busy.dataPlane('dp_busy');
+      const client = new GatewayClient(busy.url, new AbortController().signal);
+      client.credential = (await client.enroll({ token, version: 'test', publicUrl: 'http://127.0.0.1:9' })).credential;
+      const { tenantId } = await busy.tenant('busy-quiet', 'dp_busy');
+      const commandId = await busy.db.$transaction((tx) => enqueueCommand(tx, 'dp_busy', tenantId, { type: 'run.cancel', payload: { runId: 'run_elsewhere', tenantId } }));
+
+      // Both connections of the API's pool held, as by a burst of API calls.
+      const started = [deferred(), deferred()];
+      for (const { resolve } of started) {
+        holders.push(
+          busy.db.$transaction(
+            async () => {
+              resolve();
+              await release.promise;
+            },
+            { timeout: 60_000, maxWait: 60_000 },
+          ),
+        );
+      }
+      await Promise.all(started.map((s) => s.promise));
+      let released = false;
+      const safety = setTimeout(() => {
+        released = true;
+        release.resolve();
+      }, 10_000);
+      const { commands } = await client.pullCommands(0, 10);
+      await client.ack([commandId]);
+      clearTimeout(safety);
+      expect(released).toBe(false);
+      expect(commands.map((c) => c.id)).toEqual([commandId]);
+      release.resolve();
+      await Promise.all(holders);
+      expect((await busy.db.dataPlaneCommand.findUniqueOrThrow({ where: { id: commandId } })).ackedAt).not.toBeNull();
+    } finally {
+      release.resolve();
+      await Promise.allSettled(holders);
+      await busy.stop();
+    }
+  }, 60_000);
 });

@@ -82,7 +82,7 @@ export async function startTestControlPlane(overrides: Partial<ControlPlaneConfi
     await closed;
   };
   const config: ControlPlaneConfig = {
-    ...parseControlPlaneConfig({ DATABASE_URL: database.url, AUTH_SECRET: randomBytes(32).toString('hex'), PUBLIC_URL: url, DATABASE_POOL_MAX: database.poolMax?.toString(), MAIL_DEV_OUTBOX: 'true' }),
+    ...parseControlPlaneConfig({ DATABASE_URL: database.url, AUTH_SECRET: randomBytes(32).toString('hex'), PUBLIC_URL: url, DATABASE_POOL_MAX: database.poolMax?.toString(), ...(database.poolMax ? { GATEWAY_POOL_MAX: '0' } : {}), MAIL_DEV_OUTBOX: 'true' }),
     ...overrides,
   };
   const deps = createServerDeps(config);
@@ -126,6 +126,7 @@ export async function startTestControlPlane(overrides: Partial<ControlPlaneConfi
       await closeListener();
       releaseConsole();
       await db.$disconnect();
+      if (deps.channelDb !== db) await deps.channelDb.$disconnect();
       await database.drop();
     },
   };

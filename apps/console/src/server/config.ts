@@ -9,6 +9,11 @@ export const controlPlaneConfigSchema = z.object({
   PUBLIC_URL: z.url().default('http://localhost:3000'),
   /** Connections in the database pool; 1 for an embedded PGlite, which serves a single session. */
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  /**
+   * Connections kept apart for the data planes' channel (commands, acks, events), so API traffic
+   * cannot starve it; 0 shares the main pool (an embedded PGlite serves a single session).
+   */
+  GATEWAY_POOL_MAX: z.coerce.number().int().min(0).max(50).default(4),
   /** Largest accepted run input, in bytes (default 10 MiB). */
   MAX_PAYLOAD_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   /** Outgoing mail server, e.g. smtps://user:pass@smtp.example.com. Unset: mail goes to the dev outbox (/dev/mail). */

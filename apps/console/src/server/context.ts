@@ -25,8 +25,9 @@ const store = globalThis as unknown as { [globalKey]?: ServerContext };
 
 export function createServerDeps(config: ServerDeps['config']): ServerDeps {
   const db = createDb(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX });
+  const channelDb = config.GATEWAY_POOL_MAX > 0 ? createDb(config.DATABASE_URL, { max: config.GATEWAY_POOL_MAX }) : db;
   const regions = new RegionCatalogue(loadRegions(regionsDir(config.REGIONS_DIR)));
-  return { config, db, regions, signer: new TokenSigner(db, config.AUTH_SECRET), mailer: createMailer(db, { smtpUrl: config.SMTP_URL, devOutbox: config.MAIL_DEV_OUTBOX, from: config.MAIL_FROM }) };
+  return { config, db, channelDb, regions, signer: new TokenSigner(db, config.AUTH_SECRET), mailer: createMailer(db, { smtpUrl: config.SMTP_URL, devOutbox: config.MAIL_DEV_OUTBOX, from: config.MAIL_FROM }) };
 }
 
 export function createServerContext(deps: ServerDeps): ServerContext {

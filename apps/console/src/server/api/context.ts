@@ -8,6 +8,12 @@ import type { RegionCatalogue } from '../regions/catalogue.ts';
 /** What the HTTP apps need; built once per process (or per test) and passed in. */
 export interface ServerDeps {
   db: Db;
+  /**
+   * The data planes' channel (gateway: commands, acks, events, heartbeats) on connections of
+   * its own (GATEWAY_POOL_MAX): with one pool, a burst of API calls queued every data plane's
+   * command pull and ack behind it (acks took 200 ms at 32 API calls in flight).
+   */
+  channelDb: Db;
   config: ControlPlaneConfig;
   signer: TokenSigner;
   mailer: Mailer;

@@ -33,7 +33,7 @@ async function parse<T extends z.ZodType>(request: Request, schema: T): Promise<
  * always connect out to it; the control plane never connects to a data plane.
  */
 export function createGatewayApp(deps: ServerDeps) {
-  const { db, signer } = deps;
+  const { channelDb: db, signer } = deps;
   const app = new Hono<GatewayEnv>().basePath(GATEWAY_BASE_PATH);
   app.onError(handleError);
   app.notFound((c) => problemResponse(c, new AppError('not_found', 'Not found', 'No such data-plane gateway route.')));
