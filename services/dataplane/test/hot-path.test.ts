@@ -48,7 +48,7 @@ describe('the hot path', () => {
     ]);
   });
 
-  it("says running once per node for a split's items, and again for a retry", async () => {
+  it("says running once per node for a split's items, and again for a retry or a Trash approval", async () => {
     const { runId, messageId: first, run } = await seed('running');
     const second = `${first}_b`;
     await db.message.create({ data: { id: second, runId, tenantId: 'ten_1', nodeId: 'a', payload: 2, status: 'pending' } });
@@ -56,7 +56,11 @@ describe('the hot path', () => {
     expect(await claimUngated(sql, run, 'a', second, 1, true)).toBe(true);
     expect(await events(runId)).toEqual([['node.status', 'running']]);
     expect(await claimUngated(sql, run, 'a', second, 2, true)).toBe(true);
+    // Approved from the Trash: attempt 1 again, but it failed before.
+    await db.message.update({ where: { id: first }, data: { status: 'pending', attempts: 0, history: [{ attempt: 1, error: { class: 'ScriptError' } }] } });
+    expect(await claimUngated(sql, run, 'a', first, 1, true)).toBe(true);
     expect(await events(runId)).toEqual([
+      ['node.status', 'running'],
       ['node.status', 'running'],
       ['node.status', 'running'],
     ]);

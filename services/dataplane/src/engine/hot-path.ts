@@ -78,7 +78,8 @@ export async function readMessage(sql: Sql, messageId: string): Promise<MessageT
  * this node has started: the control plane shows one status per node, which the first item
  * set, and ignores `running` once the node has finished, so the other items' would be
  * thousands of events (a third of a big split's) that change nothing. Retries still say so
- * (their attempt counts).
+ * (their attempt counts), and so does an item approved from the Trash (the control plane set
+ * its node back to pending).
  */
 export async function claimUngated(sql: Sql, run: { id: string; tenantId: string; status: string }, nodeId: string, messageId: string, attempt: number, item = false): Promise<boolean> {
   const at = new Date().toISOString();
@@ -91,7 +92,7 @@ export async function claimUngated(sql: Sql, run: { id: string; tenantId: string
   const { rows } = await sql.query<{ claimed: number }>(
     `WITH claimed AS (
        UPDATE "Message" SET "status" = 'running', "attempts" = $2, "updatedAt" = ${UTC('$3')}
-       WHERE "id" = $1 AND "status" IN ${RECORDABLE} RETURNING "id"
+       WHERE "id" = $1 AND "status" IN ${RECORDABLE} RETURNING "id", "history" IS NOT NULL AS "failedBefore"
      )${
        starts
          ? `, started AS (
@@ -104,7 +105,7 @@ export async function claimUngated(sql: Sql, run: { id: string; tenantId: string
        SELECT e."id", e."type", e."payload" FROM (
          ${starts ? `SELECT 1, $9::text, 'run.started', $10::jsonb FROM started UNION ALL ` : ''}
          SELECT 2, $4::text, 'node.status', $5::jsonb FROM claimed
-         WHERE NOT $8::boolean OR NOT EXISTS (
+         WHERE NOT $8::boolean OR claimed."failedBefore" OR NOT EXISTS (
            SELECT 1 FROM "Message" s
            WHERE s."runId" = $6 AND s."nodeId" = $7 AND s."status" IN ('running', 'done', 'failed', 'parked') AND s."id" <> $1
          )
