@@ -179,6 +179,10 @@ describe('the hot path', () => {
     }
     expect(await runsStuckAtJoins(sql, 60_000)).not.toContain(runId); // not old enough yet
     expect(await runsStuckAtJoins(sql, -60_000)).toContain(runId);
+    // A subworkflow node waiting on its child run is still in flight: not stuck.
+    await message('sub', 'step', 'waiting', null, { joinKey: 'sub|run_child' });
+    expect(await runsStuckAtJoins(sql, -60_000)).not.toContain(runId);
+    await db.message.delete({ where: { id: `${runId}_sub` } });
 
     expect(await settleStuckRun(db, runId)).toEqual([]);
     const join = await db.nodeResult.findMany({ where: { runId, nodeId: 'join' } });

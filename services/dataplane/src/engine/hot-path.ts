@@ -282,6 +282,8 @@ export async function runsStuckAtJoins(sql: Sql, olderThanMs: number, limit = 10
      ) w
      JOIN "Run" r ON r."id" = w."runId" AND r."status" = 'running'
      WHERE NOT EXISTS (SELECT 1 FROM "Message" x WHERE x."runId" = w."runId" AND x."status" IN ('pending', 'running'))
+       -- A subworkflow node waiting on its child run is in flight too.
+       AND NOT EXISTS (SELECT 1 FROM "Message" s WHERE s."runId" = w."runId" AND s."status" = 'waiting' AND s."joinKey" LIKE 'sub|%')
      LIMIT $2`,
     [new Date(Date.now() - olderThanMs).toISOString(), limit],
   );
