@@ -260,6 +260,51 @@ describe('the worker is killed (SIGKILL) while a node is running', () => {
     expect(new Set(charges.map((c) => c.key))).toEqual(new Set([charge.messageId]));
     expect(recorded.find((r) => r.nodeId === 'after')!.output).toEqual({ charged: true, attempt: 1 });
   });
+
+  // A worker carries a chain's next message on in the same job when the queue is idle
+  // (worker.ts): such a message has no job of its own for a restart to find.
+  const carried = (name: string, path: string) => ({
+    name,
+    nodes: [js('first', 'export default (x) => x'), effect('charge', path), js('after', 'export default (x, ctx) => ({ charged: x.status === 200, attempt: ctx.attempt })')],
+    edges: [
+      { from: 'first', to: 'charge' },
+      { from: 'charge', to: 'after' },
+    ],
+  });
+  /** Whether the message has a job of its own in Redis. */
+  const hasJob = async (messageId: string) => (await redis.exists(`${dp.redis.prefix}:nodes:${messageId}`)) === 1;
+
+  it('brings back a message the killed worker had carried on from the node before (the reconciler finds it)', async () => {
+    holding.add('/kill/carried');
+    const runId = await startRun(carried('kill-carried', '/kill/carried'), { order: 'o-2' });
+    await eventually('the charge call to arrive', async () => calls.some((c) => c.run === runId && c.node === 'charge'));
+    const charging = (await message(runId, 'charge'))!;
+    expect(await hasJob(charging.id)).toBe(false);
+    await dp.kill('SIGKILL');
+    release('/kill/carried');
+
+    await dp.start();
+    const run = await finished(runId, 60_000);
+    expect(run.status, JSON.stringify(run.error)).toBe('succeeded');
+    expect(await ledger(runId)).toEqual({ first: { messages: 1, results: 1 }, charge: { messages: 1, results: 1 }, after: { messages: 1, results: 1 } });
+    const charges = calls.filter((c) => c.run === runId && c.node === 'charge');
+    expect(charges.map((c) => c.key)).toEqual([charging.id, charging.id]);
+  });
+
+  it('does not deliver a carried message twice while it runs longer than the reconciler waits', async () => {
+    holding.add('/slow/carried');
+    const runId = await startRun(carried('slow-carried', '/slow/carried'));
+    await eventually('the charge call to arrive', async () => calls.some((c) => c.run === runId && c.node === 'charge'));
+    const charging = (await message(runId, 'charge'))!;
+    expect(await hasJob(charging.id)).toBe(false);
+    // Past the reconciler's threshold (10 s) and a pass (every 5 s): its row was kept fresh.
+    await new Promise((r) => setTimeout(r, 16_000));
+    release('/slow/carried');
+    const run = await finished(runId, 30_000);
+    expect(run.status, JSON.stringify(run.error)).toBe('succeeded');
+    expect(calls.filter((c) => c.run === runId && c.node === 'charge')).toHaveLength(1);
+    expect((await results(runId)).find((r) => r.nodeId === 'charge')!.attempts).toBe(1);
+  }, 60_000);
 });
 
 describe('Redis loses everything while runs are in flight', () => {

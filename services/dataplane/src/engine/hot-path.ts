@@ -289,3 +289,13 @@ export async function runsStuckAtJoins(sql: Sql, olderThanMs: number, limit = 10
   );
   return rows.map((r) => r.runId);
 }
+
+/**
+ * Keeps a running message's row fresh while a worker runs it outside its own queue job (the
+ * worker carrying a chain on, worker.ts): the reconciler re-enqueues a running message
+ * whose row has gone quiet and that has no job, which is how a crashed worker's message
+ * comes back.
+ */
+export async function touchRunning(sql: Sql, messageId: string): Promise<void> {
+  await sql.query(`UPDATE "Message" SET "updatedAt" = ${UTC('$2')} WHERE "id" = $1 AND "status" = 'running'`, [messageId, new Date().toISOString()]);
+}
