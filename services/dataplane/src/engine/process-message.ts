@@ -6,7 +6,7 @@ import type { LogEntry, SandboxLimits, SandboxPool } from '../sandbox/index.ts';
 import { evaluate, ExpressionError, truthy } from './expressions.ts';
 import { HttpNodeError, runHttpNode, type HttpNodeSpec } from './http-node.ts';
 import { dropLiveLogs, LiveLogWriter } from './live-logs.ts';
-import { arriveAtJoin, checkJoinGroup, claimUngated, JOIN_SCAN, joinBlocked, readMessage, recordSent, upstreamOutputs } from './hot-path.ts';
+import { arriveAtJoin, checkJoinGroup, claimUngated, JOIN_SCAN, joinBlocked, readMessage, recordSent, upstreamOutputs, type MessageToProcess } from './hot-path.ts';
 import { emitEvent } from './outbox.ts';
 import { runScriptNode } from './script-node.ts';
 import { createRun } from './start-run.ts';
@@ -33,6 +33,8 @@ export interface Processed {
   next: NodeJobData[];
   /** Set when the message waits (retry backoff, delay node): deliver it again at this time. */
   retryAt?: Date;
+  /** The one message sent on, as stored: whoever runs it next in this process need not read it back. */
+  sentOn?: MessageToProcess;
 }
 
 const SETTLED = ['done', 'failed', 'cancelled', 'waiting', 'parked'];
@@ -71,9 +73,11 @@ export async function loadPlan(db: Db | Tx, versionId: string): Promise<Plan> {
  * in that same transaction and returned for enqueueing. A failure the node's `retry`
  * covers puts the message back with a backoff instead.
  */
-export async function processMessage(deps: EngineDeps, messageId: string): Promise<Processed> {
+export async function processMessage(deps: EngineDeps, messageId: string, known?: MessageToProcess): Promise<Processed> {
   const { db } = deps;
-  const message = await readMessage(deps.sql, messageId);
+  // `known`: a message this process has just stored (Processed.sentOn); its claim still checks
+  // that nothing settled it meanwhile.
+  const message = known?.id === messageId ? known : await readMessage(deps.sql, messageId);
   if (!message || SETTLED.includes(message.status)) return { next: [] };
   const { run } = message;
   if (TERMINAL_RUN.includes(run.status)) {
@@ -179,7 +183,11 @@ export async function processMessage(deps: EngineDeps, messageId: string): Promi
       const joinId = joinKey.slice(0, joinKey.indexOf('|'));
       if ((await checkJoinGroup(deps.sql, run.id, joinKey, joinInputs(plan, joinId))) === 'check') next.push(...(await settleJoin(db, plan, run, joinKey)));
     }
-    return { next };
+    const [only] = sent;
+    if (sent.length !== 1 || next.length !== 1 || only!.joinKey) return { next };
+    // As stored (JSON), as a read would give it.
+    const sentOn = { id: only!.id, nodeId: only!.nodeId, status: 'pending', attempts: 0, payload: JSON.parse(JSON.stringify(only!.payload ?? null)) as unknown, branch: only!.branch ?? null, availableAt: null, run: { ...run, status: 'running' } };
+    return { next, sentOn };
   }
   return db.$transaction((tx) => record(tx, { plan, node, messageId, runId: run.id, attempt, startedAt, outcome: result, routes, liveLogs }));
 }

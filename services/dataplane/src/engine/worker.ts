@@ -2,7 +2,7 @@ import { DelayedError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.ts';
 import { errorFields } from '../log.ts';
-import { touchRunning } from './hot-path.ts';
+import { touchRunning, type MessageToProcess } from './hot-path.ts';
 import { processMessage, type EngineDeps } from './process-message.ts';
 import { NODE_QUEUE, type NodeJobData, type NodeQueue } from './queue.ts';
 
@@ -44,12 +44,13 @@ export function startNodeWorker(deps: EngineDeps & { queue: NodeQueue; connectio
     NODE_QUEUE,
     async (job, token) => {
       let current = job.data;
+      let known: MessageToProcess | undefined;
       for (let carried = 0; ; carried++) {
         const own = carried === 0;
         const touch = own ? undefined : setInterval(() => void touchRunning(deps.sql, current.messageId).catch(() => undefined), CARRIED_TOUCH_MS);
         let processed: Awaited<ReturnType<typeof processMessage>>;
         try {
-          processed = await processMessage(deps, current.messageId);
+          processed = await processMessage(deps, current.messageId, known);
         } finally {
           clearInterval(touch);
         }
@@ -65,6 +66,7 @@ export function startNodeWorker(deps: EngineDeps & { queue: NodeQueue; connectio
         const later = retryAt ? [{ ...current, delayMs: retryAt.getTime() - Date.now() }] : [];
         if (!retryAt && next.length === 1 && carried < MAX_CARRIED && (await idle().catch(() => false))) {
           current = next[0]!;
+          known = processed.sentOn;
           continue;
         }
         await enqueue([...next, ...later], current.messageId);
