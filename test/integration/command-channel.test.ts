@@ -1,12 +1,14 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueueCommand } from '../../apps/console/src/server/dataplanes/outbox.ts';
-import { enrollDataPlane, pullCommands } from '../../apps/console/src/server/dataplanes/service.ts';
+import type { EventEnvelope } from '@orvanta/protocol';
+import { applyEvents, enrollDataPlane, pullCommands } from '../../apps/console/src/server/dataplanes/service.ts';
 import { GatewayClient } from '../../services/dataplane/src/agent/gateway-client.ts';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.ts';
+import { apiClient } from '../support/http.ts';
 
 /**
- * The command channel beside the event channel: a data plane flooded by one tenant ships
+ * The control plane's side of the data planes' channel. Events: each applied once. Commands, beside the event channel: a data plane flooded by one tenant ships
  * events in big batches, and each batch holds the data plane's row (FOR SHARE, so that a
  * revocation waits for it). A command pull must not wait behind that batch: another tenant's
  * run would start only once the flood's events had landed. Nor may a burst of API calls,
@@ -60,6 +62,32 @@ function deferred() {
   const promise = new Promise<void>((r) => (resolve = r));
   return { promise, resolve };
 }
+
+describe('the event channel', () => {
+  it('applies each event once, redelivered or repeated in a batch, and every later one', async () => {
+    const token = await cp.dataPlane('dp_events');
+    const { dataPlane } = await enrollDataPlane(cp.db, { token, version: 'test', publicUrl: 'http://127.0.0.1:9' });
+    const { apiKey } = await cp.tenant('channel-events', dataPlane.id);
+    const api = apiClient(cp.url, apiKey);
+    const workflow = await api('POST', '/api/v1/workflows', { name: 'events', nodes: [{ id: 'a', type: 'transform', expression: '$' }], edges: [] });
+    const run = await api('POST', `/api/v1/workflows/${workflow.body.id}/runs`, { input: {} });
+    expect(run.status, JSON.stringify(run.body)).toBe(202);
+    const { id: runId, tenantId } = run.body as { id: string; tenantId: string };
+    let seq = 0;
+    const nodeEvent = (status: 'running' | 'succeeded', attempt: number): EventEnvelope =>
+      ({ id: `evt_${runId}_${status}_${attempt}`, seq: String(++seq), occurredAt: new Date().toISOString(), type: 'node.status', payload: { runId, tenantId, at: new Date().toISOString(), nodeId: 'a', status, attempt } }) as EventEnvelope;
+    const running = nodeEvent('running', 1);
+    const retried = nodeEvent('running', 2);
+    const succeeded = nodeEvent('succeeded', 2);
+
+    expect(await applyEvents(cp.db, dataPlane, [running, running])).toEqual([running.id, running.id]);
+    // Redelivered with what came after it: the new ones still apply.
+    expect(await applyEvents(cp.db, dataPlane, [running, retried, succeeded])).toEqual([running.id, retried.id, succeeded.id]);
+    const node = await cp.db.runNode.findFirstOrThrow({ where: { runId, nodeId: 'a' } });
+    expect([node.status, node.attempts]).toEqual(['succeeded', 2]);
+    expect(await cp.db.dataPlaneEventReceipt.count({ where: { eventId: { in: [running.id, retried.id, succeeded.id] } } })).toBe(3);
+  });
+});
 
 describe('the command channel under API load', () => {
   it("delivers and acknowledges commands while every connection of the API's pool is taken", async () => {

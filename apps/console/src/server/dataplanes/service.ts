@@ -260,7 +260,14 @@ export async function applyEvents(db: Db, dataPlane: DataPlane, events: EventEnv
     await db.$transaction(
       async (tx) => {
         await stillActive(tx);
-        for (const event of events) await applyOne(tx, event);
+        // The batch's receipts in one statement: what comes back is what is new (a redelivered
+        // event has its receipt already and is skipped), each applied once.
+        const receipts = await tx.dataPlaneEventReceipt.createManyAndReturn({ data: events.map((e) => ({ eventId: e.id, dataPlaneId: dataPlane.id })), skipDuplicates: true, select: { eventId: true } });
+        const fresh = new Set(receipts.map((r) => r.eventId));
+        for (const event of events) {
+          if (!fresh.delete(event.id)) continue;
+          await applyRunEvent(tx, dataPlane, event);
+        }
       },
       { timeout: 30_000, maxWait: 10_000 },
     );
