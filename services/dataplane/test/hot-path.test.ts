@@ -1,7 +1,7 @@
 import { createTestDatabase, type TestDatabase } from '@orvanta/devstack/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDb, type Db, type Sql } from '../src/db.ts';
-import { arriveAtJoin, claimUngated, readMessage, recordSent, runsStuckAtJoins, upstreamOutputs } from '../src/engine/hot-path.ts';
+import { arriveAtJoin, claimUngated, readMessage, recordLast, recordSent, runsStuckAtJoins, upstreamOutputs } from '../src/engine/hot-path.ts';
 import { settleStuckRun } from '../src/engine/process-message.ts';
 
 /**
@@ -192,5 +192,41 @@ describe('the hot path', () => {
     // Settling again changes nothing.
     await settleStuckRun(db, runId);
     expect(await db.nodeResult.count({ where: { runId, nodeId: 'join' } })).toBe(1);
+  });
+
+  describe('recording a sink', () => {
+    const last = (run: { id: string; tenantId: string }, messageId: string, nodeId: string, output: unknown) =>
+      recordLast(sql, { run, nodeId, messageId, attempt: 1, startedAt: new Date(), finishedAt: new Date(), output, logs: [], sinks: ['a', 'b'] });
+
+    it('finishes the run with its output once the last one is recorded, and a second delivery records nothing', async () => {
+      const { runId, messageId, run } = await seed('running');
+      const other = `${messageId}_b`;
+      await db.message.create({ data: { id: other, runId, tenantId: 'ten_1', nodeId: 'b', payload: 0, status: 'running' } });
+      expect(await last(run, messageId, 'a', { a: 1 })).toBe('recorded'); // b is still running
+      expect((await db.run.findUniqueOrThrow({ where: { id: runId } })).status).toBe('running');
+      const both = await Promise.all([last(run, other, 'b', 'B'), last(run, other, 'b', 'B')]);
+      expect(both.sort()).toEqual(['finished', 'settled']);
+      const finished = await db.run.findUniqueOrThrow({ where: { id: runId } });
+      expect([finished.status, finished.output]).toEqual(['succeeded', { a: { a: 1 }, b: 'B' }]);
+      expect(finished.finishedAt).not.toBeNull();
+      expect((await events(runId)).filter(([type]) => type === 'run.finished')).toHaveLength(1);
+      expect(await db.nodeResult.count({ where: { runId } })).toBe(2);
+    });
+
+    it('leaves a run with something parked, or a parent waiting on it, to the general path, having written nothing', async () => {
+      for (const blocker of ['parked', 'parent'] as const) {
+        const { runId, messageId, run } = await seed('running');
+        if (blocker === 'parked') await db.message.create({ data: { id: `${messageId}_p`, runId, tenantId: 'ten_1', nodeId: 'b', payload: 0, status: 'parked' } });
+        else {
+          const parent = await seed('running');
+          await db.message.update({ where: { id: parent.messageId }, data: { status: 'waiting', joinKey: `sub|${runId}` } });
+        }
+        await db.message.update({ where: { id: messageId }, data: { status: 'running' } });
+        expect(await last(run, messageId, 'a', 1)).toBe('general');
+        expect(await db.nodeResult.count({ where: { runId } })).toBe(0);
+        expect((await db.message.findUniqueOrThrow({ where: { id: messageId } })).status).toBe('running');
+        expect(await events(runId)).toEqual([]);
+      }
+    });
   });
 });

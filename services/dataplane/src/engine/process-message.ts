@@ -6,7 +6,7 @@ import type { LogEntry, SandboxLimits, SandboxPool } from '../sandbox/index.ts';
 import { evaluate, ExpressionError, truthy } from './expressions.ts';
 import { HttpNodeError, runHttpNode, type HttpNodeSpec } from './http-node.ts';
 import { dropLiveLogs, LiveLogWriter } from './live-logs.ts';
-import { arriveAtJoin, checkJoinGroup, claimUngated, JOIN_SCAN, joinBlocked, readMessage, recordSent, upstreamOutputs, type MessageToProcess } from './hot-path.ts';
+import { arriveAtJoin, checkJoinGroup, claimUngated, JOIN_SCAN, joinBlocked, readMessage, recordLast, recordSent, runOutputOf, upstreamOutputs, type MessageToProcess } from './hot-path.ts';
 import { emitEvent } from './outbox.ts';
 import { runScriptNode } from './script-node.ts';
 import { createRun } from './start-run.ts';
@@ -188,6 +188,11 @@ export async function processMessage(deps: EngineDeps, messageId: string, known?
     // As stored (JSON), as a read would give it.
     const sentOn = { id: only!.id, nodeId: only!.nodeId, status: 'pending', attempts: 0, payload: JSON.parse(JSON.stringify(only!.payload ?? null)) as unknown, branch: only!.branch ?? null, availableAt: null, run: { ...run, status: 'running' } };
     return { next, sentOn };
+  }
+  if (result.ok && routes.length === 0 && !liveLogs && plan.joinSource.size === 0 && node.type !== 'split') {
+    // A sink in a run without joins: recorded, and the run finished if it was the last (hot-path.ts).
+    const last = await recordLast(deps.sql, { run, nodeId: node.id, messageId, attempt, startedAt, finishedAt: new Date(), output: result.output, logs: result.logs, sinks: sinkNodes(plan.document) });
+    if (last !== 'general') return { next: [] };
   }
   return db.$transaction((tx) => record(tx, { plan, node, messageId, runId: run.id, attempt, startedAt, outcome: result, routes, liveLogs }));
 }
@@ -638,22 +643,12 @@ export async function resumeParent(tx: Tx, childRunId: string, outcome: NodeOutc
   return next;
 }
 
-/**
- * A run's output is what its sink nodes produced: the value itself when one sink
- * produced one result, otherwise an object keyed by sink node id.
- */
+/** A run's output is what its sink nodes produced (hot-path.ts `runOutputOf`). */
 async function runOutput(tx: Tx, document: WorkflowDocument, runId: string): Promise<unknown> {
-  const sinks = sinkNodes(document);
   const results = await tx.nodeResult.findMany({
-    where: { runId, status: 'succeeded', nodeId: { in: sinks } },
+    where: { runId, status: 'succeeded', nodeId: { in: sinkNodes(document) } },
     orderBy: { finishedAt: 'asc' },
     select: { nodeId: true, output: true },
   });
-  if (results.length === 1) return results[0]!.output;
-  const byNode: Record<string, unknown> = {};
-  for (const r of results) {
-    const prev = byNode[r.nodeId];
-    byNode[r.nodeId] = prev === undefined ? r.output : Array.isArray(prev) ? [...prev, r.output] : [prev, r.output];
-  }
-  return byNode;
+  return runOutputOf(results);
 }
