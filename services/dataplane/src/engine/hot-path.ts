@@ -4,10 +4,11 @@ import { onPool, UTC, type Query, type Sql } from '../db.ts';
 /**
  * The statements every node execution makes, over node-postgres rather than Prisma, each one
  * round trip and, where it writes, one commit: reading the message, claiming it, reading the
- * upstream outputs and recording a success that sends messages on. Prisma costs about 1 ms
- * a statement here against about 0.15 ms for node-postgres, and a node made about 15 of them.
- * What is rarer (gates, joins, failures, a run's completion) stays in process-message.ts.
- * Timestamps go in and out as db.ts's `UTC` says.
+ * upstream outputs, recording a success that sends messages on, arriving at a join, and
+ * recording a sink that may finish its run. Prisma costs about 1 ms a statement here against
+ * about 0.15 ms for node-postgres, and a node made about 15 of them. What is rarer (gates,
+ * failures, joins firing, subworkflows, the Trash) stays in process-message.ts, on Prisma.
+ * Timestamps go in and out as db.ts's `UTC` says. Figures: docs/performance.md.
  */
 
 /** The statuses a message can be recorded from: anything else was settled by another delivery or a cancel. */
