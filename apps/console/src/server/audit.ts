@@ -99,12 +99,16 @@ export function auditHash(event: Linked, prevHash: string): string {
  * events from before hashing existed (migrated rows with an empty hash) is sealed first.
  */
 async function lockHead(tx: Tx, chain: string): Promise<{ seq: bigint; hash: string }> {
+  const select = () => tx.$queryRaw<{ seq: bigint; hash: string }[]>`
+    SELECT "seq", "hash" FROM "AuditChainHead" WHERE "chain" = ${chain} FOR UPDATE`;
+  // Usually the head exists: one statement. The first event of a chain creates it.
+  const [existing] = await select();
+  if (existing) return existing;
   const created = await tx.$queryRaw<{ chain: string }[]>`
     INSERT INTO "AuditChainHead" ("chain", "seq", "hash") VALUES (${chain}, 0, ${GENESIS})
     ON CONFLICT ("chain") DO NOTHING RETURNING "chain"`;
   if (created.length > 0) await sealLegacyEvents(tx, chain);
-  const [head] = await tx.$queryRaw<{ seq: bigint; hash: string }[]>`
-    SELECT "seq", "hash" FROM "AuditChainHead" WHERE "chain" = ${chain} FOR UPDATE`;
+  const [head] = await select();
   return head!;
 }
 

@@ -3,6 +3,7 @@ import type { Actor, CallContext } from '../auth/actor.ts';
 import { authorize } from '../auth/authorize.ts';
 import { recordAudit } from '../audit.ts';
 import type { Db, Tx } from '../db/client.ts';
+import type { Tenant } from '../db/generated/client.ts';
 import type { RegionCatalogue } from '../regions/catalogue.ts';
 import { assertPlacement, namedDataPlane } from '../regions/placement.ts';
 import { enqueueCommand, wake } from '../dataplanes/outbox.ts';
@@ -169,7 +170,7 @@ export async function listDeployments(db: Db, call: CallContext, workflowId: str
  * the key's bound environment, else the tenant's default environment), on the data plane it
  * is pinned to. Without a name and with nothing deployed in the default environment, the
  * latest version runs on the tenant's home data plane. A key bound to an environment runs
- * there by default and nowhere else.
+ * there by default and nowhere else. `tenant` is the caller's row, as read for this run.
  */
 export async function versionForRun(
   tx: Tx,
@@ -177,9 +178,9 @@ export async function versionForRun(
   workflowId: string,
   latestVersion: number,
   environment: string | undefined,
+  tenant: Pick<Tenant, 'defaultEnvironment' | 'homeDataPlaneId'>,
 ): Promise<{ environment: string | null; version: number; dataPlaneId: string | null }> {
   const named = environment ?? (actor.type === 'api_key' ? (actor.environment ?? undefined) : undefined);
-  const tenant = await tx.tenant.findUniqueOrThrow({ where: { id: actor.tenantId } });
   const envName = named ?? tenant.defaultEnvironment;
   assertKeyEnvironment(actor, envName);
   const env = named ? await loadEnvironment(tx, actor.tenantId, envName) : await tx.environment.findUnique({ where: { tenantId_name: { tenantId: actor.tenantId, name: envName } } });

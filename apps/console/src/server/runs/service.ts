@@ -38,7 +38,10 @@ export async function startRun(
   request: { workflowId: string; input: unknown; trigger: 'api' | 'manual'; maxPayloadBytes: number; regions: RegionCatalogue; environment?: string; idempotencyKey?: string; hashSecret?: string },
 ): Promise<StartedRun> {
   const { actor } = call;
-  const workflow = await db.workflow.findFirst({ where: { id: request.workflowId, tenantId: actor.tenantId } });
+  const [workflow, tenant] = await Promise.all([
+    db.workflow.findFirst({ where: { id: request.workflowId, tenantId: actor.tenantId } }),
+    db.tenant.findUniqueOrThrow({ where: { id: actor.tenantId } }),
+  ]);
   authorize(actor, 'runs.write', workflow, notFound('Workflow', request.workflowId).detail);
 
   const inputBytes = Buffer.byteLength(JSON.stringify(request.input ?? null));
@@ -55,10 +58,9 @@ export async function startRun(
           environment: request.environment ?? (actor.type === 'api_key' ? actor.environment : null),
           input: request.input,
         });
-  const tenant = await db.tenant.findUniqueOrThrow({ where: { id: actor.tenantId } });
 
   const started = await db.$transaction(async (tx) => {
-    const chosen = await versionForRun(tx, actor, workflow!.id, workflow!.latestVersion, request.environment);
+    const chosen = await versionForRun(tx, actor, workflow!.id, workflow!.latestVersion, request.environment, tenant);
     const id = newId('run');
     // A replay needs what a new run needs (above), except a data plane: it starts nothing.
     const earlier = keyed && (await claimIdempotencyKey(tx, keyed, id));
@@ -100,6 +102,8 @@ export async function startRun(
       },
       customerData: { input: request.input ?? null },
     });
+    const run = await tx.run.findUniqueOrThrow({ where: { id }, include });
+    // Last: it holds the tenant's audit chain until the commit, so every other write of the tenant waits.
     await recordAudit(tx, {
       tenantId: actor.tenantId,
       actor,
@@ -108,7 +112,7 @@ export async function startRun(
       after: { workflowId: workflow!.id, version: version.version, dataPlaneId: dataPlane.id, trigger: request.trigger },
       meta: call.meta,
     });
-    return { run: await tx.run.findUniqueOrThrow({ where: { id }, include }) };
+    return { run };
   });
   if (started.replayOf !== undefined) {
     // Read without runs.read: the caller may start this run, and its first answer showed it.
