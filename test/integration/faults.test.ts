@@ -468,4 +468,29 @@ describe('the data-plane database goes away mid-run', () => {
     }
     expect(dp.running).toBe(true);
   });
+
+  it('hands a message the worker carried on back to the queue when its result cannot be recorded, then completes it once', async () => {
+    holding.add('/db/carried');
+    const runId = await startRun({
+      name: 'db-outage-carried',
+      nodes: [js('first', 'export default (x) => x'), effect('call', '/db/carried'), js('end', 'export default (x) => ({ status: x.status })')],
+      edges: [
+        { from: 'first', to: 'call' },
+        { from: 'call', to: 'end' },
+      ],
+    });
+    const inFlight = await eventually('the call to be in flight', async () => calls.find((c) => c.run === runId));
+    await dp.databaseLink!.cut();
+    release('/db/carried');
+    // Reported, and retried, as the carried message itself (not the job it rode in).
+    await eventually('the worker to fail recording the carried result', async () => dp.logs.some((l) => l.includes('message processing failed') && l.includes(inFlight.key)), 15_000);
+    await dp.databaseLink!.restore();
+
+    const run = await finished(runId, 60_000);
+    expect(run.status, JSON.stringify(run.error)).toBe('succeeded');
+    expect(await ledger(runId)).toEqual({ first: { messages: 1, results: 1 }, call: { messages: 1, results: 1 }, end: { messages: 1, results: 1 } });
+    const made = calls.filter((c) => c.run === runId);
+    expect(made.length).toBe(2);
+    expect(new Set(made.map((c) => c.key))).toEqual(new Set([inFlight.key]));
+  });
 });

@@ -22,6 +22,8 @@ export const STALLED_CHECK_MS = 5_000;
  * reconciler's threshold (10 s), so a live worker's message is never delivered a second time.
  */
 export const CARRIED_TOUCH_MS = 3_000;
+/** A carried message whose processing failed (the database away) is queued again after this long. */
+const CARRIED_RETRY_MS = 1_000;
 /** At most this many messages carried on in one job, so that no job is held for ever. */
 const MAX_CARRIED = 1_000;
 
@@ -51,6 +53,12 @@ export function startNodeWorker(deps: EngineDeps & { queue: NodeQueue; connectio
         let processed: Awaited<ReturnType<typeof processMessage>>;
         try {
           processed = await processMessage(deps, current.messageId, known);
+        } catch (err) {
+          if (own) throw err; // BullMQ retries the job
+          // A carried message goes back to the queue with a job of its own, retried like any other.
+          deps.log.warn('message processing failed; will retry', { messageId: current.messageId, ...errorFields(err) });
+          await enqueue([{ ...current, delayMs: CARRIED_RETRY_MS }], current.messageId);
+          return;
         } finally {
           clearInterval(touch);
         }
