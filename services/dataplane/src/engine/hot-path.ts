@@ -150,31 +150,53 @@ export interface SentMessage {
  * the general `record` it needs no run lock. The message's row lock, taken by the update,
  * serialises it with a concurrent delivery, a cancel and the Trash.
  */
-export async function recordSent(
-  sql: Sql,
-  r: { run: { id: string; tenantId: string }; nodeId: string; messageId: string; attempt: number; startedAt: Date; finishedAt: Date; output: unknown; logs: unknown[]; sent: SentMessage[] },
-): Promise<boolean> {
-  const at = r.finishedAt.toISOString();
-  const event = { runId: r.run.id, tenantId: r.run.tenantId, at, nodeId: r.nodeId, status: 'succeeded', attempt: r.attempt };
+export async function recordSent(sql: Sql, r: Success & { sent: SentMessage[] }): Promise<boolean> {
+  const success = recordingSuccess(r);
   const { rows } = await sql.query<{ recorded: number }>(
-    `WITH done AS (
-       UPDATE "Message" SET "status" = 'done', "updatedAt" = ${UTC('$9')}
-       WHERE "id" = $1 AND "status" IN ${RECORDABLE} RETURNING "id"
-     ), result AS (
-       INSERT INTO "NodeResult" ("messageId", "runId", "tenantId", "nodeId", "status", "output", "logs", "attempts", "startedAt", "finishedAt")
-       SELECT done."id", $2, $3, $4, 'succeeded', $5::jsonb, $6::jsonb, $7, ${UTC('$8')}, ${UTC('$9')} FROM done
-     ), sent AS (
+    `WITH ${success.ctes}, sent AS (
        INSERT INTO "Message" ("id", "runId", "tenantId", "nodeId", "payload", "status", "joinKey", "parentId", "branch", "createdAt", "updatedAt")
        SELECT s."id", $2, $3, s."nodeId", coalesce(s."payload", 'null'::jsonb), CASE WHEN s."joinKey" IS NULL THEN 'pending' ELSE 'waiting' END, s."joinKey",
               done."id", s."branch", ${UTC('$9')}, ${UTC('$9')}
-       FROM done, ROWS FROM (jsonb_to_recordset($10::jsonb) AS ("id" text, "nodeId" text, "payload" jsonb, "branch" jsonb, "joinKey" text))
+       FROM done, ROWS FROM (jsonb_to_recordset($12::jsonb) AS ("id" text, "nodeId" text, "payload" jsonb, "branch" jsonb, "joinKey" text))
          WITH ORDINALITY AS s("id", "nodeId", "payload", "branch", "joinKey", "n")
        ORDER BY s."n"
-     ), event AS (
-       INSERT INTO "OutboxEvent" ("id", "type", "payload") SELECT $11, 'node.status', $12::jsonb FROM done
      )
      SELECT count(*)::int AS "recorded" FROM done`,
-    [
+    [...success.params, JSON.stringify(r.sent)],
+  );
+  return rows[0]!.recorded === 1;
+}
+
+/** A node's successful execution, to record. */
+interface Success {
+  run: { id: string; tenantId: string };
+  nodeId: string;
+  messageId: string;
+  attempt: number;
+  startedAt: Date;
+  finishedAt: Date;
+  output: unknown;
+  logs: unknown[];
+}
+
+/**
+ * What recording a success writes, as CTEs for one statement and their parameters ($1–$11):
+ * `done` (the message, unless settled meanwhile; `guard` adds to the condition), its result
+ * and its `node.status` event. $2 is the run, $3 the tenant, $9 the time it finished.
+ */
+function recordingSuccess(r: Success, guard = ''): { ctes: string; params: unknown[] } {
+  const at = r.finishedAt.toISOString();
+  return {
+    ctes: `done AS (
+       UPDATE "Message" SET "status" = 'done', "updatedAt" = ${UTC('$9')}
+       WHERE "id" = $1 AND "status" IN ${RECORDABLE}${guard} RETURNING "id"
+     ), result AS (
+       INSERT INTO "NodeResult" ("messageId", "runId", "tenantId", "nodeId", "status", "output", "logs", "attempts", "startedAt", "finishedAt")
+       SELECT done."id", $2, $3, $4, 'succeeded', $5::jsonb, $6::jsonb, $7, ${UTC('$8')}, ${UTC('$9')} FROM done
+     ), event AS (
+       INSERT INTO "OutboxEvent" ("id", "type", "payload") SELECT $10, 'node.status', $11::jsonb FROM done
+     )`,
+    params: [
       r.messageId,
       r.run.id,
       r.run.tenantId,
@@ -184,12 +206,10 @@ export async function recordSent(
       r.attempt,
       r.startedAt.toISOString(),
       at,
-      JSON.stringify(r.sent),
       newId('evt'),
-      JSON.stringify(event),
+      JSON.stringify({ runId: r.run.id, tenantId: r.run.tenantId, at, nodeId: r.nodeId, status: 'succeeded', attempt: r.attempt }),
     ],
-  );
-  return rows[0]!.recorded === 1;
+  };
 }
 
 /**
@@ -326,11 +346,9 @@ const TERMINAL = ['succeeded', 'failed', 'cancelled'];
  * over), 'finished'; and 'general', having written nothing, for what it leaves to the general
  * path: something parked, failed or waiting in the run, or a parent run waiting on this one.
  */
-export async function recordLast(
-  sql: Sql,
-  r: { run: { id: string; tenantId: string }; nodeId: string; messageId: string; attempt: number; startedAt: Date; finishedAt: Date; output: unknown; logs: unknown[]; sinks: string[] },
-): Promise<'settled' | 'recorded' | 'finished' | 'general'> {
+export async function recordLast(sql: Sql, r: Success & { sinks: string[] }): Promise<'settled' | 'recorded' | 'finished' | 'general'> {
   const at = r.finishedAt.toISOString();
+  const success = recordingSuccess(r, ' AND EXISTS (SELECT 1 FROM run)');
   const client = await sql.connect();
   let open = false;
   const end = async (how: 'COMMIT' | 'ROLLBACK') => {
@@ -341,30 +359,9 @@ export async function recordLast(
     await client.query('BEGIN');
     open = true;
     const { rows } = await client.query<{ recorded: number; runStatus: string | null; resumptions: number | null }>(
-      `WITH run AS (SELECT "status", "resumptions" FROM "Run" WHERE "id" = $2 FOR UPDATE),
-       done AS (
-         UPDATE "Message" SET "status" = 'done', "updatedAt" = ${UTC('$9')}
-         WHERE "id" = $1 AND "status" IN ${RECORDABLE} AND EXISTS (SELECT 1 FROM run) RETURNING "id"
-       ), result AS (
-         INSERT INTO "NodeResult" ("messageId", "runId", "tenantId", "nodeId", "status", "output", "logs", "attempts", "startedAt", "finishedAt")
-         SELECT done."id", $2, $3, $4, 'succeeded', $5::jsonb, $6::jsonb, $7, ${UTC('$8')}, ${UTC('$9')} FROM done
-       ), event AS (
-         INSERT INTO "OutboxEvent" ("id", "type", "payload") SELECT $10, 'node.status', $11::jsonb FROM done
-       )
+      `WITH run AS (SELECT "status", "resumptions" FROM "Run" WHERE "id" = $2 FOR UPDATE), ${success.ctes}
        SELECT (SELECT count(*) FROM done)::int AS "recorded", (SELECT "status" FROM run) AS "runStatus", (SELECT "resumptions" FROM run) AS "resumptions"`,
-      [
-        r.messageId,
-        r.run.id,
-        r.run.tenantId,
-        r.nodeId,
-        JSON.stringify(r.output ?? null),
-        JSON.stringify(r.logs),
-        r.attempt,
-        r.startedAt.toISOString(),
-        at,
-        newId('evt'),
-        JSON.stringify({ runId: r.run.id, tenantId: r.run.tenantId, at, nodeId: r.nodeId, status: 'succeeded', attempt: r.attempt }),
-      ],
+      success.params,
     );
     const { recorded, runStatus, resumptions } = rows[0]!;
     if (recorded === 0) {
