@@ -187,6 +187,28 @@ describe('script languages', () => {
   });
 });
 
+describe('values the database cannot store (NUL, U+0000)', () => {
+  it('fails a node whose output holds one, at once and saying where, and records its attempt', async () => {
+    const code = "export default () => { console.log('before\\u0000after'); return { text: 'a\\u0000b' } }";
+    const { run: r, data } = await run({ name: 'nul-output', nodes: [js('emit', code, { retry: { attempts: 3, delayMs: 100 } })] }, {});
+    expect(r.status).toBe('failed');
+    const node = data.nodes[0];
+    expect(node.error.class).toBe('OutputNotStorable');
+    expect(node.error.message).toContain('$.text');
+    expect(node.attempts).toBe(1); // not retried: it would fail the same way
+    // Recorded with its failed attempt's log line (the interpreter ends a string at NUL).
+    expect(node.history[0].logs[0].message).toMatch(/^before/);
+  });
+
+  it('refuses a run input holding one with a 422 saying where, and starts nothing', async () => {
+    const created = await api('POST', '/api/v1/workflows', { name: `nul-input-${counter++}`, nodes: [{ id: 'a', type: 'transform', expression: '$' }] });
+    const started = await api('POST', `/api/v1/workflows/${created.body.id}/runs`, '{"input":{"order":{"note":"x\\u0000"}}}', { 'content-type': 'application/json' });
+    expect(started.status).toBe(422);
+    expect(started.body.detail).toContain('$.order.note');
+    expect((await api('GET', `/api/v1/runs?workflowId=${created.body.id}`)).body.data).toEqual([]);
+  });
+});
+
 describe('retries', () => {
   it('retries a failing node with backoff; ctx.attempt counts tries and the idempotency key stays the same', async () => {
     const { run: r, data } = await run(
@@ -325,6 +347,11 @@ describe('webhook trigger', () => {
     });
     expect(finished).toMatchObject({ trigger: 'webhook', workflowId: created.body.id, workflowVersion: 1 });
     expect((await (await fetch(finished.links.data)).json()).output).toEqual({ total: 42, event: 'push' });
+
+    // A delivery holding a NUL character cannot be stored: refused with a 422 saying where.
+    const nul = await fetch(hook, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"amount":1,"note":"a\\u0000b"}' });
+    expect(nul.status).toBe(422);
+    expect(((await nul.json()) as { detail: string }).detail).toContain('$.body.note');
 
     // A redelivery starts nothing new.
     const again = await deliver('delivery-1');

@@ -214,13 +214,17 @@ describe('with the run cancelled', () => {
 });
 
 describe('the API', () => {
-  it('refuses a bulk call naming both or neither of ids and filter, and an oversize edited payload', async () => {
+  it('refuses a bulk call naming both or neither of ids and filter, and an oversize or unstorable edited payload', async () => {
     expect((await api('POST', '/api/v1/trash/approve', {})).status).toBe(422);
     expect((await api('POST', '/api/v1/trash/approve', { ids: ['x'], filter: {} })).status).toBe(422);
     const { runId } = await start({ name: 'big', nodes: [js('boom', "export default () => { throw new Error('broken') }", { retry: { attempts: 1 } })] }, {});
     const [item] = await parkedOf(runId);
     const res = await api('POST', `/api/v1/trash/${item.id}/approve`, { payload: 'x'.repeat(11 * 1024 * 1024) });
     expect(res.status).toBe(413);
+    // A NUL character cannot be stored: a 422 saying where, not an internal error.
+    const nul = await api('POST', `/api/v1/trash/${item.id}/approve`, '{"payload":{"lines":[{"sku":"a\\u0000b"}]}}', { 'content-type': 'application/json' });
+    expect(nul.status).toBe(422);
+    expect(nul.body.detail).toContain('$.lines[0].sku');
     expect((await api('GET', `/api/v1/trash/${item.id}`)).body.status).toBe('parked');
   });
 });

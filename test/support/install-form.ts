@@ -58,7 +58,8 @@ export function runInstallForm(command: string, env: NodeJS.ProcessEnv): { child
   const child = spawn('bash', ['-c', command], { cwd: root, env: { ...env, PATH: `${tools.dir}${path.delimiter}${env.PATH ?? ''}` }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const logs: string[] = [];
   for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (line) => logs.push(line));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': only then has everything it wrote been read (a test reads its last lines).
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   void exited.then(tools.dispose);
   return { child, logs, exited };
 }

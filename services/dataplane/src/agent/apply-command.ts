@@ -35,7 +35,7 @@ export async function applyCommands(db: Db, sql: Sql, commands: CommandEnvelope[
             })),
       );
     } catch {
-      for (const command of stretch) jobs.push(...(command.type === 'run.start' ? await acceptRuns(onPool(sql), [command]) : await applyCommand(db, command, secrets)));
+      for (const command of stretch) jobs.push(...(await applyCommand(db, command, secrets)));
     }
   }
   return jobs;

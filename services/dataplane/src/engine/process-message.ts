@@ -1,5 +1,5 @@
 import { sinkNodes, type WorkflowDocument } from '@orvanta/spec';
-import { newId } from '@orvanta/protocol';
+import { newId, nulPath, nulProblem, withoutNul } from '@orvanta/protocol';
 import { inTx, type Db, type Prisma, type Sql, type Tx } from '../db.ts';
 import type { Logger } from '../log.ts';
 import type { LogEntry, SandboxLimits, SandboxPool } from '../sandbox/index.ts';
@@ -153,7 +153,7 @@ export async function processMessage(deps: EngineDeps, messageId: string, known?
   } finally {
     await live?.stop();
   }
-  const outcome = redactSecrets(executed, redacted);
+  const outcome = storable(redactSecrets(executed, redacted));
   if (!outcome.ok && node.type === 'http') await slowDownOnRetryAfter(db, run.tenantId, String(node.application), outcome.error);
   // Where the output goes is worked out before the transaction: `when` and `items` are
   // expressions, and a failing one fails the node like any other error.
@@ -216,6 +216,19 @@ export async function settleStuckRun(db: Db, runId: string): Promise<NodeJobData
     if (!run) return [];
     return settle(tx, await loadPlan(tx, run.workflowVersionId), run);
   });
+}
+
+/**
+ * What a node gave back, made storable: Postgres cannot hold U+0000 (NUL). In log lines and
+ * error messages it becomes U+FFFD, as in live logs; an output holding one fails the node
+ * (`OutputNotStorable`, not retried), since changing customer data silently is worse.
+ */
+function storable(outcome: NodeOutcome): NodeOutcome {
+  if (!(JSON.stringify(outcome) ?? '').includes('\\u0000')) return outcome;
+  if (!outcome.ok) return withoutNul(outcome);
+  const logs = withoutNul(outcome.logs);
+  const at = nulPath(outcome.output);
+  return at ? { ok: false, error: { class: 'OutputNotStorable', message: nulProblem("The node's output", at) }, logs } : { ...outcome, logs };
 }
 
 /** A claim past the node's concurrency and its application's limits: a time to retry at, 'busy', or whether it was claimed. */

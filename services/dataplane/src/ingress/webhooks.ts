@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { newId } from '@orvanta/protocol';
+import { newId, nulPath, nulProblem } from '@orvanta/protocol';
 import type { Context } from 'hono';
 import type { Db } from '../db.ts';
 import { emitEvent } from '../engine/outbox.ts';
@@ -56,6 +56,8 @@ export async function receiveWebhook(c: Context, deps: { db: Db; queue: NodeQueu
   }
   const headers = Object.fromEntries([...c.req.raw.headers.entries()].filter(([k]) => !['authorization', 'cookie'].includes(k)));
   const input = { body, headers, query: c.req.query() };
+  const nul = nulPath(input);
+  if (nul) return c.json({ title: 'Delivery not storable', status: 422, detail: nulProblem('The delivery', nul) }, 422, { 'content-type': 'application/problem+json' });
   const delivery = deliveryId(c, body);
 
   const result = await deps.db.$transaction(async (tx) => {

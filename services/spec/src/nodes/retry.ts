@@ -7,7 +7,7 @@ import { z } from 'zod';
  * node cannot use. List one in `on` to retry it anyway (an API that answers 409 until a
  * resource appears, say).
  */
-export const NON_RETRYABLE_ERRORS: readonly string[] = Object.freeze(['InvalidScript', 'OutputNotSerializable', 'OutputTooLarge', 'ExpressionError', 'HttpClientError', 'InvalidInput', 'EgressDenied', 'LanguageNotAllowed']);
+export const NON_RETRYABLE_ERRORS: readonly string[] = Object.freeze(['InvalidScript', 'OutputNotSerializable', 'OutputNotStorable', 'OutputTooLarge', 'ExpressionError', 'HttpClientError', 'InvalidInput', 'EgressDenied', 'LanguageNotAllowed']);
 
 /** Most tries a node may ask for, the first one included. */
 export const MAX_RETRY_ATTEMPTS = 20;

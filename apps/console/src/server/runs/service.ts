@@ -1,4 +1,4 @@
-import { runDataPath, TERMINAL_RUN_STATUSES, type RunStatus } from '@orvanta/protocol';
+import { nulPath, nulProblem, runDataPath, TERMINAL_RUN_STATUSES, type RunStatus } from '@orvanta/protocol';
 import type { CallContext } from '../auth/actor.ts';
 import { actorRef } from '../auth/actor.ts';
 import { authorize } from '../auth/authorize.ts';
@@ -44,10 +44,13 @@ export async function startRun(
   ]);
   authorize(actor, 'runs.write', workflow, notFound('Workflow', request.workflowId).detail);
 
-  const inputBytes = Buffer.byteLength(JSON.stringify(request.input ?? null));
+  const inputJson = JSON.stringify(request.input ?? null);
+  const inputBytes = Buffer.byteLength(inputJson);
   if (inputBytes > request.maxPayloadBytes) {
     throw new AppError('payload_too_large', 'Input too large', `The run input is ${inputBytes} bytes; the limit is ${request.maxPayloadBytes}.`);
   }
+  const nul = nulPath(request.input ?? null, inputJson);
+  if (nul) throw new AppError('unprocessable', 'Input not storable', nulProblem('The run input', nul));
   // With an idempotency key, the same request (workflow, effective environment, input) within
   // 24 h answers with the first one's run; the key is claimed in the transaction below.
   const keyed =

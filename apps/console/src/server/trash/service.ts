@@ -1,3 +1,4 @@
+import { nulPath, nulProblem } from '@orvanta/protocol';
 import type { CallContext } from '../auth/actor.ts';
 import { actorRef } from '../auth/actor.ts';
 import { authorize } from '../auth/authorize.ts';
@@ -94,8 +95,11 @@ export async function decideTrashItem(
   options: { edited?: { payload: unknown }; maxPayloadBytes: number },
 ): Promise<TrashItem> {
   if (options.edited) {
-    const bytes = Buffer.byteLength(JSON.stringify(options.edited.payload ?? null));
+    const json = JSON.stringify(options.edited.payload ?? null);
+    const bytes = Buffer.byteLength(json);
     if (bytes > options.maxPayloadBytes) throw new AppError('payload_too_large', 'Payload too large', `The edited payload is ${bytes} bytes; the limit is ${options.maxPayloadBytes}.`);
+    const nul = nulPath(options.edited.payload ?? null, json);
+    if (nul) throw new AppError('unprocessable', 'Payload not storable', nulProblem('The edited payload', nul));
   }
   const decided = await db.$transaction(async (tx) => {
     const item = await tx.trashItem.findFirst({ where: { id, tenantId: call.actor.tenantId } });
