@@ -16,7 +16,7 @@ function issuesOf(retry: unknown): SpecIssue[] {
 
 describe('retry', () => {
   it('exports the classes that are not retried by default', () => {
-    expect(NON_RETRYABLE_ERRORS).toEqual(['InvalidScript', 'OutputNotSerializable', 'OutputTooLarge', 'ExpressionError', 'HttpClientError', 'InvalidInput', 'EgressDenied', 'LanguageNotAllowed']);
+    expect(NON_RETRYABLE_ERRORS).toEqual(['InvalidScript', 'OutputNotSerializable', 'OutputNotStorable', 'OutputTooLarge', 'ExpressionError', 'HttpClientError', 'InvalidInput', 'EgressDenied', 'LanguageNotAllowed']);
     expect(Object.isFrozen(NON_RETRYABLE_ERRORS)).toBe(true);
   });
 
