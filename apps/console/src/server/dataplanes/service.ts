@@ -260,6 +260,10 @@ export async function applyEvents(db: Db, dataPlane: DataPlane, events: EventEnv
     await db.$transaction(
       async (tx) => {
         await stillActive(tx);
+        // The batch's runs are locked first, in id order, as a bulk cancel locks them: taken in
+        // event order they could deadlock with it.
+        const runIds = [...new Set(events.map((e) => e.payload.runId))].sort();
+        await tx.$queryRaw`SELECT "id" FROM "Run" WHERE "id" = ANY(${runIds}) ORDER BY "id" FOR UPDATE`;
         // The batch's receipts in one statement: what comes back is what is new (a redelivered
         // event has its receipt already and is skipped), each applied once.
         const receipts = await tx.dataPlaneEventReceipt.createManyAndReturn({ data: events.map((e) => ({ eventId: e.id, dataPlaneId: dataPlane.id })), skipDuplicates: true, select: { eventId: true } });

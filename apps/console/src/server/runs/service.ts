@@ -188,7 +188,12 @@ export async function cancelWorkflowRuns(db: Db, call: CallContext, workflowId: 
   const { ids, dataPlanes } = await db.$transaction(async (tx) => {
     const workflow = await tx.workflow.findFirst({ where: { id: workflowId, tenantId: call.actor.tenantId } });
     authorize(call.actor, 'runs.write', workflow, notFound('Workflow', workflowId).detail);
-    const runs = await tx.run.findMany({ where: { workflowId, tenantId: call.actor.tenantId, status: { notIn: [...TERMINAL_RUN_STATUSES] }, cancelRequestedAt: null }, select: { id: true, dataPlaneId: true } });
+    // Locked in id order, as an event batch locks its runs (dataplanes/service.ts applyEvents):
+    // two transactions taking the same runs in different orders deadlock.
+    const runs = await tx.$queryRaw<{ id: string; dataPlaneId: string }[]>`
+      SELECT "id", "dataPlaneId" FROM "Run"
+      WHERE "workflowId" = ${workflowId} AND "tenantId" = ${call.actor.tenantId} AND "status" <> ALL(${[...TERMINAL_RUN_STATUSES]}) AND "cancelRequestedAt" IS NULL
+      ORDER BY "id" FOR UPDATE`;
     const now = new Date();
     await tx.run.updateMany({ where: { id: { in: runs.map((r) => r.id) } }, data: { cancelRequestedAt: now } });
     for (const run of runs) await enqueueCommand(tx, run.dataPlaneId, call.actor.tenantId, { type: 'run.cancel', payload: { runId: run.id, tenantId: call.actor.tenantId } });
