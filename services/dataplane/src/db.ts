@@ -11,8 +11,6 @@ export { Prisma } from './db/generated/client.ts';
  * about a sixth of one through Prisma. It is the same pool Prisma uses.
  */
 export type Sql = pg.Pool;
-/** One connection of it, for a transaction. */
-export type SqlClient = pg.PoolClient;
 
 /** The data plane's database: Prisma for most work, and the pool beneath it for the hot path. */
 export function connectDb(connectionString: string, options: { max?: number } = {}): { db: Db; sql: Sql } {
@@ -35,7 +33,7 @@ export function createDb(connectionString: string, options: { max?: number } = {
  */
 export type Query = <R>(text: string, values: unknown[]) => Promise<R[]>;
 export const onPool =
-  (sql: Sql | SqlClient): Query =>
+  (sql: Sql | pg.PoolClient): Query =>
   async <R>(text: string, values: unknown[]) =>
     (await sql.query(text, values)).rows as R[];
 export const inTx =

@@ -1,5 +1,5 @@
 import { newId, type EventBody } from '@orvanta/protocol';
-import { onPool, UTC, type Query, type Sql, type SqlClient } from '../db.ts';
+import { onPool, UTC, type Query, type Sql } from '../db.ts';
 
 /**
  * The statements every node execution makes, over node-postgres rather than Prisma, each one
@@ -35,16 +35,38 @@ export interface MessageToProcess {
 
 /** A message with its run, in one statement. */
 export async function readMessage(sql: Sql, messageId: string): Promise<MessageToProcess | undefined> {
-  const { rows } = await sql.query<Omit<MessageToProcess, 'availableAt'> & { availableAtMs: number | null }>(
+  const { rows } = await sql.query<{
+    id: string;
+    nodeId: string;
+    status: string;
+    attempts: number;
+    payload: unknown;
+    branch: unknown;
+    availableAtMs: number | null;
+    runId: string;
+    tenantId: string;
+    workflowId: string;
+    workflowVersionId: string;
+    runStatus: string;
+  }>(
     `SELECT m."id", m."nodeId", m."status", m."attempts", m."payload", m."branch",
             (extract(epoch FROM m."availableAt") * 1000)::float8 AS "availableAtMs",
-            jsonb_build_object('id', r."id", 'tenantId', r."tenantId", 'workflowId', r."workflowId", 'workflowVersionId', r."workflowVersionId", 'status', r."status") AS "run"
+            r."id" AS "runId", r."tenantId", r."workflowId", r."workflowVersionId", r."status" AS "runStatus"
      FROM "Message" m JOIN "Run" r ON r."id" = m."runId" WHERE m."id" = $1`,
     [messageId],
   );
-  if (!rows[0]) return undefined;
-  const { availableAtMs, ...message } = rows[0];
-  return { ...message, availableAt: availableAtMs === null ? null : new Date(availableAtMs) };
+  const row = rows[0];
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    nodeId: row.nodeId,
+    status: row.status,
+    attempts: row.attempts,
+    payload: row.payload,
+    branch: row.branch,
+    availableAt: row.availableAtMs === null ? null : new Date(row.availableAtMs),
+    run: { id: row.runId, tenantId: row.tenantId, workflowId: row.workflowId, workflowVersionId: row.workflowVersionId, status: row.runStatus },
+  };
 }
 
 /**
@@ -254,21 +276,12 @@ export async function arriveAtJoin(sql: Sql, runId: string, messageId: string, j
  * lock (process-message.ts `settleJoin`).
  */
 export async function checkJoinGroup(sql: Sql, runId: string, joinKey: string, from: string[]): Promise<'waiting' | 'check'> {
-  const blocked = await transaction(sql, async (client) => ({ value: await joinBlocked(onPool(client), runId, from, joinKey.slice(joinKey.indexOf('|') + 1), ['pending', 'running']) }), `BEGIN; ${JOIN_SCAN}`);
-  return blocked ? 'waiting' : 'check';
-}
-
-/**
- * Runs `work` in one transaction on one connection (`begin` may add settings): committed when
- * it returns, unless it asks to roll back; rolled back when it throws.
- */
-async function transaction<T>(sql: Sql, work: (client: SqlClient) => Promise<{ value: T; rollback?: boolean }>, begin = 'BEGIN'): Promise<T> {
   const client = await sql.connect();
   try {
-    await client.query(begin);
-    const { value, rollback } = await work(client);
-    await client.query(rollback ? 'ROLLBACK' : 'COMMIT');
-    return value;
+    await client.query(`BEGIN; ${JOIN_SCAN}`);
+    const blocked = await joinBlocked(onPool(client), runId, from, joinKey.slice(joinKey.indexOf('|') + 1), ['pending', 'running']);
+    await client.query('COMMIT');
+    return blocked ? 'waiting' : 'check';
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
@@ -336,24 +349,41 @@ const TERMINAL = ['succeeded', 'failed', 'cancelled'];
 export async function recordLast(sql: Sql, r: Success & { sinks: string[] }): Promise<'settled' | 'recorded' | 'finished' | 'general'> {
   const at = r.finishedAt.toISOString();
   const success = recordingSuccess(r, ' AND EXISTS (SELECT 1 FROM run)');
-  return transaction(sql, async (client) => {
+  const client = await sql.connect();
+  let open = false;
+  const end = async (how: 'COMMIT' | 'ROLLBACK') => {
+    open = false;
+    await client.query(how);
+  };
+  try {
+    await client.query('BEGIN');
+    open = true;
     const { rows } = await client.query<{ recorded: number; runStatus: string | null; resumptions: number | null }>(
       `WITH run AS (SELECT "status", "resumptions" FROM "Run" WHERE "id" = $2 FOR UPDATE), ${success.ctes}
        SELECT (SELECT count(*) FROM done)::int AS "recorded", (SELECT "status" FROM run) AS "runStatus", (SELECT "resumptions" FROM run) AS "resumptions"`,
       success.params,
     );
     const { recorded, runStatus, resumptions } = rows[0]!;
-    if (recorded === 0) return { value: 'settled' as const };
+    if (recorded === 0) {
+      await end('COMMIT');
+      return 'settled';
+    }
     // A finished run starts and finishes nothing more (a failed one waits for its Trash items).
     const busy = !runStatus || TERMINAL.includes(runStatus) || (await client.query<{ busy: boolean }>(`SELECT EXISTS (SELECT 1 FROM "Message" WHERE "runId" = $1 AND "status" IN ('pending', 'running')) AS "busy"`, [r.run.id])).rows[0]!.busy;
-    if (busy) return { value: 'recorded' as const };
+    if (busy) {
+      await end('COMMIT');
+      return 'recorded';
+    }
     const { rows: state } = await client.query<{ unsettled: number; hasParent: boolean }>(
       `SELECT count(*) FILTER (WHERE "status" IN ('waiting', 'parked', 'failed'))::int AS "unsettled",
               EXISTS (SELECT 1 FROM "Message" p WHERE p."joinKey" = 'sub|' || $1 AND p."status" = 'waiting') AS "hasParent"
        FROM "Message" WHERE "runId" = $1`,
       [r.run.id],
     );
-    if (state[0]!.unsettled > 0 || state[0]!.hasParent) return { value: 'general' as const, rollback: true };
+    if (state[0]!.unsettled > 0 || state[0]!.hasParent) {
+      await end('ROLLBACK');
+      return 'general';
+    }
     const { rows: results } = await client.query<{ nodeId: string; output: unknown }>(
       `SELECT "nodeId", "output" FROM "NodeResult" WHERE "runId" = $1 AND "status" = 'succeeded' AND "nodeId" = ANY($2::text[]) ORDER BY "finishedAt"`,
       [r.run.id, r.sinks],
@@ -367,6 +397,10 @@ export async function recordLast(sql: Sql, r: Success & { sinks: string[] }): Pr
        INSERT INTO "OutboxEvent" ("id", "type", "payload") SELECT $4, 'run.finished', $5::jsonb FROM updated`,
       [r.run.id, at, JSON.stringify(output ?? null), newId('evt'), JSON.stringify(finished)],
     );
-    return { value: 'finished' as const };
-  });
+    await end('COMMIT');
+    return 'finished';
+  } finally {
+    if (open) await client.query('ROLLBACK').catch(() => undefined);
+    client.release();
+  }
 }
